@@ -1,0 +1,82 @@
+# sockshim — build, test and install.
+# Conventions packagers expect: PREFIX, DESTDIR, SYSCONFDIR, LIBDIR, CFLAGS +=.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+SYSCONFDIR ?= $(PREFIX)/etc
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+WARN       := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2
+CFLAGS     ?= -O2 -g
+ifeq ($(CI),true)
+WARN       += -Werror
+endif
+# SANITIZE=address,undefined builds everything with those sanitizers.
+ifneq ($(SANITIZE),)
+SANFLAGS   := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+endif
+
+INIH_CFLAGS := $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
+INIH_LIBDIR := $(shell $(PKG_CONFIG) --variable=libdir inih 2>/dev/null)
+# inih is linked in statically so its symbols never meet an application's own copy.
+INIH_STATIC := $(if $(INIH_LIBDIR),$(INIH_LIBDIR)/libinih.a,-l:libinih.a)
+
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(INIH_CFLAGS) \
+	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DSOCKSHIM_VERSION='"$(VERSION)"' $(SANFLAGS) $(CFLAGS)
+
+BUILD := build
+# The engine: pure code shared by every front end.
+ENGINE_SRC := src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/policy.c src/engine.c src/rotate.c
+# The preload front end.
+SHIM_SRC   := src/log.c src/real.c src/fdtab.c src/actions.c src/shim.c src/hooks.c
+ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
+SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
+
+LIB := $(BUILD)/libsockshim.so
+
+.PHONY: all test unit e2e deps install install-config uninstall clean demo
+all: $(LIB) $(BUILD)/libsockshim-engine.a
+
+$(BUILD):
+	@mkdir -p $(BUILD)
+
+$(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsockshim-engine.a: $(ENGINE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB): $(ENGINE_OBJ) $(SHIM_OBJ) src/sockshim.map
+	$(CC) -shared -o $@ $(ENGINE_OBJ) $(SHIM_OBJ) $(INIH_STATIC) \
+		-Wl,--version-script=src/sockshim.map -Wl,-z,now -Wl,-z,relro -ldl -lpthread $(SANFLAGS) $(LDFLAGS)
+
+# ---- tests ----
+deps:
+	@tests/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockshim.so
+
+install-config:
+	install -d $(DESTDIR)$(SYSCONFDIR)/sockshim
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sockshim/sockshim.ini ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/sockshim/sockshim.ini"; \
+	else \
+		install -m 0644 conf/sockshim.ini $(DESTDIR)$(SYSCONFDIR)/sockshim/sockshim.ini; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsockshim.so

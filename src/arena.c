@@ -1,0 +1,178 @@
+/*
+ * arena: mmap-backed allocation for policies (see arena.h).
+ */
+#include "arena.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define CHUNK_SIZE (64 * 1024)
+
+struct chunk {
+	struct chunk *next;
+	size_t size, used;
+};
+
+struct arena {
+	struct chunk *head;
+	size_t mapped;
+};
+
+static void *map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t align16(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
+struct arena *arena_new(void)
+{
+	struct chunk *c = map(CHUNK_SIZE);
+	if (!c)
+		return NULL;
+	c->next = NULL;
+	c->size = CHUNK_SIZE;
+	c->used = align16(sizeof(*c));
+	struct arena *a = (struct arena *)((char *)c + c->used);
+	c->used += align16(sizeof(*a));
+	a->head = c;
+	a->mapped = CHUNK_SIZE;
+	return a;
+}
+
+void arena_free(struct arena *a)
+{
+	if (!a)
+		return;
+	/* The arena itself lives in its first chunk, which is the list's tail. */
+	struct chunk *c = a->head;
+	while (c) {
+		struct chunk *next = c->next;
+		munmap(c, c->size);
+		c = next;
+	}
+}
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+	size = align16(size ? size : 1);
+	struct chunk *c = a->head;
+	if (c->size - c->used < size) {
+		size_t hdr = align16(sizeof(*c));
+		size_t want = size + hdr > CHUNK_SIZE ? size + hdr : CHUNK_SIZE;
+		struct chunk *n = map(want);
+		if (!n)
+			return NULL;
+		n->size = want;
+		n->used = hdr;
+		/* Keep filling the roomier chunk first; big blocks go behind it. */
+		if (want > CHUNK_SIZE) {
+			n->next = c->next;
+			c->next = n;
+			c = n;
+		} else {
+			n->next = c;
+			a->head = n;
+			c = n;
+		}
+		a->mapped += want;
+	}
+	void *p = (char *)c + c->used;
+	c->used += size;
+	return p; /* fresh anonymous mappings are zeroed and never reused */
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *d = arena_alloc(a, n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+	return arena_strndup(a, s, strlen(s));
+}
+
+size_t arena_mapped(const struct arena *a)
+{
+	return a->mapped;
+}
+
+void vec_init(struct vec *v, size_t elem)
+{
+	v->data = NULL;
+	v->len = v->cap = 0;
+	v->elem = elem;
+}
+
+void *vec_push(struct vec *v)
+{
+	if (v->len == v->cap) {
+		size_t ncap = v->cap ? v->cap * 2 : 4096 / v->elem + 1;
+		void *p;
+		if (v->data)
+			p = mremap(v->data, v->cap * v->elem, ncap * v->elem, MREMAP_MAYMOVE);
+		else
+			p = mmap(NULL, ncap * v->elem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		v->data = p;
+		v->cap = ncap;
+	}
+	void *e = (char *)v->data + v->len++ * v->elem;
+	memset(e, 0, v->elem);
+	return e;
+}
+
+void vec_free(struct vec *v)
+{
+	if (v->data)
+		munmap(v->data, v->cap * v->elem);
+	vec_init(v, v->elem);
+}
+
+static void swap_bytes(char *a, char *b, size_t n)
+{
+	while (n--) {
+		char t = *a;
+		*a++ = *b;
+		*b++ = t;
+	}
+}
+
+static void sift_down(char *base, size_t root, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	for (;;) {
+		size_t child = 2 * root + 1;
+		if (child >= n)
+			return;
+		if (child + 1 < n && cmp(base + child * size, base + (child + 1) * size) < 0)
+			child++;
+		if (cmp(base + root * size, base + child * size) >= 0)
+			return;
+		swap_bytes(base + root * size, base + child * size, size);
+		root = child;
+	}
+}
+
+void sort_elems(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	char *b = base;
+	if (n < 2)
+		return;
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(b, i, n, size, cmp);
+	for (size_t end = n - 1; end > 0; end--) {
+		swap_bytes(b, b + end * size, size);
+		sift_down(b, 0, end, size, cmp);
+	}
+}

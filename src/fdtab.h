@@ -1,0 +1,47 @@
+/*
+ * fdtab: what the shim knows about each file descriptor, lock-free.
+ *
+ * One 32-bit word per fd, filled when socket()/accept() create it, updated
+ * by bind/connect/listen and cleared by close/close_range/closefrom. It lets
+ * a pass-through call decide with no extra system call whether the fd is a
+ * TCP/UDP socket at all. Pages of 1024 words are mapped on first use and
+ * installed with compare-and-swap, so no lock and no malloc; fds beyond
+ * FDTAB_MAX are simply unknown. A forked child inherits the table with its
+ * fds, which is exactly right.
+ */
+#ifndef SOCKSHIM_FDTAB_H
+#define SOCKSHIM_FDTAB_H
+
+#include <stdint.h>
+
+#define FDTAB_MAX (1024 * 1024)
+
+/* An entry of 0 means "unknown": the shim has not seen this fd created. */
+#define FD_KNOWN       0x0001u
+#define FD_TCP         0x0002u
+#define FD_UDP         0x0004u
+#define FD_OTHER       0x0008u /* not an IPv4/IPv6 TCP/UDP socket: never touched */
+#define FD_V6          0x0010u
+#define FD_BOUND       0x0020u /* has a local address: bound, auto-bound or connected */
+#define FD_APPBOUND    0x0040u /* the application called bind() itself */
+#define FD_CONNECTING  0x0080u /* a TCP connect started: repeats pass straight through */
+#define FD_LISTENING   0x0100u
+#define FD_ADOPTED     0x0200u /* created before or outside the shim: state not known */
+/* SO_REUSEADDR / SO_REUSEPORT pinned by a rule: 2 bits each */
+#define FD_LOCK_ON     1u
+#define FD_LOCK_OFF    2u
+#define FD_RA_SHIFT    12
+#define FD_RP_SHIFT    14
+#define FD_RA_MASK     (3u << FD_RA_SHIFT)
+#define FD_RP_MASK     (3u << FD_RP_SHIFT)
+/* Bits an accepted or dup'ed fd inherits. */
+#define FD_INHERIT     (FD_KNOWN | FD_TCP | FD_UDP | FD_OTHER | FD_V6)
+
+uint32_t fdtab_get(int fd);
+void fdtab_set(int fd, uint32_t v);
+void fdtab_or(int fd, uint32_t bits);
+void fdtab_clear(int fd);
+/* Clear fds first..last inclusive. */
+void fdtab_clear_range(unsigned first, unsigned last);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * log: the decision log (POLICY.md, "Decision log").
+ *
+ * Every line is formatted on the stack and written with one write(2), so it
+ * is async-signal-safe, never interleaves with other processes' lines (lines
+ * stay under PIPE_BUF), never touches stdio, and preserves errno. Before each
+ * write the sink is checked to still be the file or socket it opened (fstat
+ * dev/inode), so an application that closes or dup2()s over the log fd
+ * never receives a byte of ours.
+ */
+#ifndef SOCKSHIM_LOG_H
+#define SOCKSHIM_LOG_H
+
+#include <stdbool.h>
+
+#include "addr.h"
+#include "policy.h"
+
+struct ss_log_config {
+	enum ss_log_target target;
+	const char *path;  /* file or syslog socket */
+	enum ss_log_level level;
+	enum ss_log_format format;
+};
+
+/* Open the sink. Problems (unreachable syslog, unwritable file) are written
+ * once to stderr and logging is then off. Call once per process image. */
+void ss_log_setup(const struct ss_log_config *c);
+/* The pid stamped on lines; call after fork. */
+void ss_log_set_pid(int pid);
+
+bool ss_log_enabled(enum ss_log_level level);
+
+/* Action strings of one decision: NUL-separated in buf. */
+struct ss_actions {
+	char buf[640];
+	unsigned len, n;
+};
+void ss_actions_init(struct ss_actions *a);
+/* Append "key" or "key=value". */
+void ss_actions_add(struct ss_actions *a, const char *key, const char *value);
+/* Append "key=ip:port" (or "key=ip" when with_port is false). */
+void ss_actions_add_addr(struct ss_actions *a, const char *key, const struct ss_addr *addr, bool with_port);
+
+struct ss_decision {
+	const char *op;          /* "connect", "bind", ..., "socket", "setsockopt" */
+	int fd;
+	unsigned proto, family;  /* SS_PROTO_*, SS_FAM_*; 0 when unknown */
+	const struct ss_addr *addr; /* as the application passed it, or NULL */
+	const char *rule;        /* NULL: no rule */
+	const struct ss_actions *actions;
+	bool dry_run;
+	int rc, err;             /* the result the application sees */
+};
+
+void ss_log_decision(enum ss_log_level level, const struct ss_decision *d);
+
+/* A free-form event line: event is a short word ("start", "error", ...),
+ * then key/value pairs as a NULL-terminated list of strings. */
+void ss_log_event(enum ss_log_level level, const char *event, ...);
+
+#endif

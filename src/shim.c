@@ -1,0 +1,732 @@
+/*
+ * shim: turn intercepted calls into engine operations and carry out the
+ * decisions (see shim.h).
+ *
+ * The hot path takes no lock and allocates nothing: the policy is loaded once
+ * (from the constructor, or from the first hook that runs before it) into an
+ * mmap arena and never changes; per-fd state lives in the lock-free fdtab.
+ * A call that no rule can match costs a table lookup and no system call.
+ */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actions.h"
+#include "engine.h"
+#include "fdtab.h"
+#include "fmt.h"
+#include "log.h"
+#include "real.h"
+#include "rotate.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+#ifndef SOCKSHIM_VERSION
+#define SOCKSHIM_VERSION "0"
+#endif
+#define DEFAULT_POLICY SYSCONFDIR "/sockshim/sockshim.ini"
+#define EX_CONFIG 78
+
+enum { ST_NEW, ST_LOADING, ST_READY };
+
+static _Atomic int g_state = ST_NEW;
+static struct ss_policy *g_policy; /* NULL: pass everything through */
+static bool g_dry;
+
+/* ---- start-up ---- */
+
+/* Problems found while loading, kept until we know where they go. */
+static struct {
+	char text[8192];
+	size_t len;
+	unsigned n;
+} problems;
+
+static void add_problem(void *ctx, enum ss_severity sev, const char *file, unsigned line, const char *msg)
+{
+	(void)ctx;
+	(void)sev;
+	struct fmt f;
+	fmt_init(&f, problems.text + problems.len, sizeof(problems.text) - problems.len);
+	fmt_str(&f, file);
+	if (line) {
+		fmt_char(&f, ':');
+		fmt_u64(&f, line);
+	}
+	fmt_str(&f, ": ");
+	fmt_str(&f, msg);
+	if (!f.truncated) {
+		problems.len += f.len + 1; /* keep the NUL as separator */
+		problems.n++;
+	}
+}
+
+static const char *env(const char *name)
+{
+	const char *v = secure_getenv(name); /* NULL under AT_SECURE */
+	return v && *v ? v : NULL;
+}
+
+/* SOCKSHIM_LOG and friends override [global]; bad values are config errors. */
+static void apply_env(struct ss_policy *p)
+{
+	static const struct {
+		const char *var, *key;
+	} vars[] = {
+		{ "SOCKSHIM_LOG", "log" },
+		{ "SOCKSHIM_LOG_LEVEL", "log_level" },
+		{ "SOCKSHIM_LOG_FORMAT", "log_format" },
+		{ "SOCKSHIM_MODE", "mode" },
+	};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = env(vars[i].var);
+		if (!v)
+			continue;
+		const char *expected = ss_global_apply(&p->global, p->arena, vars[i].key, v);
+		if (expected) {
+			char msg[256];
+			struct fmt f;
+			fmt_init(&f, msg, sizeof(msg));
+			fmt_str(&f, "bad value '");
+			fmt_str(&f, v);
+			fmt_str(&f, "': expected ");
+			fmt_str(&f, expected);
+			add_problem(NULL, SS_SEV_ERROR, vars[i].var, 0, msg);
+		}
+	}
+}
+
+static const char *base_name(const char *s)
+{
+	const char *slash = strrchr(s, '/');
+	return slash ? slash + 1 : s;
+}
+
+static char exe_name[256];
+
+static const char *read_exe_name(void)
+{
+	char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	const char *b = base_name(path);
+	if (strlen(b) >= sizeof(exe_name))
+		return NULL;
+	strcpy(exe_name, b);
+	return exe_name;
+}
+
+static uint64_t fresh_seed(void)
+{
+	uint64_t s = 0;
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != sizeof(s)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid() << 16;
+	}
+	return s;
+}
+
+static void write_stderr(const char *s)
+{
+	size_t n = strlen(s);
+	while (n) {
+		ssize_t w = write(2, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+static void load(void)
+{
+	const char *path = env("SOCKSHIM_POLICY");
+	bool found = true;
+	struct ss_policy *p = NULL;
+
+	if (!path) {
+		path = DEFAULT_POLICY;
+		found = access(path, F_OK) == 0;
+	}
+	if (found)
+		p = ss_policy_load(path, add_problem, NULL);
+	bool usable = p && p->nerrors == 0;
+	if (!p) /* no file, an unusable one, or no memory: defaults for [global] */
+		p = ss_policy_parse(found ? path : "(none)", "", 0, NULL, NULL);
+	if (!p)
+		return; /* out of memory at start-up: pass everything through, silently */
+	apply_env(p);
+
+	const char *program = program_invocation_short_name;
+	ss_log_set_pid(getpid());
+	struct ss_log_config lc = { p->global.log, p->global.log_path, p->global.log_level, p->global.log_format };
+	ss_log_setup(&lc);
+
+	if (problems.n) {
+		if (!p->global.on_error_passthrough) {
+			for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1) {
+				write_stderr("sockshim: ");
+				write_stderr(problems.text + off);
+				write_stderr("\n");
+			}
+			_exit(EX_CONFIG);
+		}
+		for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)
+			ss_log_event(SS_LEVEL_ERROR, "policy-error", "msg", problems.text + off, NULL);
+		ss_log_event(SS_LEVEL_ERROR, "passthrough", "msg", "on_error = passthrough: every call passes through untouched", NULL);
+		usable = false;
+	} else if (!found) {
+		ss_log_event(SS_LEVEL_WARN, "no-policy", "msg", "no policy (set SOCKSHIM_POLICY or install " DEFAULT_POLICY "): every call passes through untouched", NULL);
+	}
+
+	ss_policy_bind_program(p, program, read_exe_name());
+	ss_rotate_seed(p, fresh_seed());
+	g_dry = p->global.dry_run;
+
+	char nrules[16], pid[16];
+	struct fmt f;
+	fmt_init(&f, nrules, sizeof(nrules));
+	fmt_u64(&f, usable ? p->nrules : 0);
+	fmt_init(&f, pid, sizeof(pid));
+	fmt_u64(&f, (uint64_t)getpid());
+	ss_log_event(SS_LEVEL_INFO, "start", "version", SOCKSHIM_VERSION, "program", program,
+		     "exe", exe_name[0] ? exe_name : NULL, "policy", found ? path : NULL, "rules", nrules,
+		     "mode", g_dry ? "dry-run" : "enforce", NULL);
+	(void)pid;
+	if (usable)
+		g_policy = p;
+}
+
+/* true once the policy is in place; a hook that runs while another thread
+ * (or an interrupted frame of this one) is loading passes through instead of
+ * waiting, which could deadlock in a signal handler. */
+static bool ready(void)
+{
+	int st = atomic_load_explicit(&g_state, memory_order_acquire);
+	if (st == ST_READY)
+		return true;
+	if (st == ST_LOADING)
+		return false;
+	int expected = ST_NEW;
+	if (!atomic_compare_exchange_strong(&g_state, &expected, ST_LOADING))
+		return false;
+	int saved = errno;
+	load();
+	errno = saved;
+	atomic_store_explicit(&g_state, ST_READY, memory_order_release);
+	return true;
+}
+
+static void after_fork_child(void)
+{
+	ss_log_set_pid(getpid());
+	if (g_policy)
+		ss_rotate_seed(g_policy, fresh_seed());
+}
+
+void shim_init(void)
+{
+	static _Atomic int once;
+	real_resolve_all();
+	ready();
+	if (!atomic_exchange(&once, 1))
+		pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+/* ---- per-fd knowledge ---- */
+
+static uint32_t classify(int domain, int type, int protocol)
+{
+	if (domain != AF_INET && domain != AF_INET6)
+		return FD_KNOWN | FD_OTHER;
+	uint32_t v6 = domain == AF_INET6 ? FD_V6 : 0;
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
+		return FD_KNOWN | FD_TCP | v6;
+	if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
+		return FD_KNOWN | FD_UDP | v6;
+	return FD_KNOWN | FD_OTHER;
+}
+
+/* The fd's entry; an fd the shim did not see created is asked about once. */
+static uint32_t fd_entry(int fd)
+{
+	uint32_t e = fdtab_get(fd);
+	if (e)
+		return e;
+	int saved = errno, dom, type, proto;
+	socklen_t l1 = sizeof(dom), l2 = sizeof(type), l3 = sizeof(proto);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l1) < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l2) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l3) < 0) {
+		e = errno == ENOTSOCK ? FD_KNOWN | FD_OTHER : 0;
+		if (e)
+			fdtab_set(fd, e);
+		errno = saved;
+		return FD_KNOWN | FD_OTHER; /* let the kernel answer the call */
+	}
+	e = classify(dom, type, proto);
+	if (e & (FD_TCP | FD_UDP))
+		e |= FD_ADOPTED;
+	fdtab_set(fd, e);
+	errno = saved;
+	return e;
+}
+
+/* Record bits on an fd the shim knows; unknown fds stay unknown. */
+static void mark(int fd, uint32_t bits)
+{
+	if (fdtab_get(fd))
+		fdtab_or(fd, bits);
+}
+
+/* ---- one call ---- */
+
+/*
+ * Fill c for op on fd with the address the application passed. false: the
+ * call is not ours to look at (no rule for op and no debug log, not a
+ * TCP/UDP socket, or an address the kernel will reject on its own).
+ */
+static bool begin_call(struct ss_call *c, enum ss_op op, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	if (!ready())
+		return false;
+	bool active = g_policy && (g_policy->op_mask & SS_OPBIT(op));
+	if (!active && !ss_log_enabled(SS_LEVEL_DEBUG))
+		return false;
+	c->ent = fd_entry(fd);
+	if (!(c->ent & (FD_TCP | FD_UDP)))
+		return false;
+	c->op = op;
+	c->fd = fd;
+	c->proto = (c->ent & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP;
+	c->family = (c->ent & FD_V6) ? SS_FAM_V6 : SS_FAM_V4;
+	c->dry = g_dry;
+	c->failed = false;
+	c->rule = NULL;
+	ss_actions_init(&c->acts);
+	if (!ss_addr_from_sockaddr(&c->app, sa, len))
+		return false;
+	/* An IPv6 address on an IPv4 socket (or the reverse) is the kernel's to refuse. */
+	if ((c->app.family == 6) != (c->family == SS_FAM_V6))
+		return false;
+	if (active) {
+		struct ss_opdesc d = { op, c->proto, c->family, &c->app, NULL };
+		c->rule = ss_decide(g_policy, &d);
+	}
+	if (c->rule)
+		atomic_fetch_add_explicit(&c->rule->state->matched, 1, memory_order_relaxed);
+	return true;
+}
+
+/* Log the call and return rc with errno = err, as the application sees it. */
+static int end_call(struct ss_call *c, int rc, int err)
+{
+	if (c->rule) {
+		if (c->failed)
+			atomic_fetch_add_explicit(&c->rule->state->failed, 1, memory_order_relaxed);
+		else
+			atomic_fetch_add_explicit(&c->rule->state->applied, 1, memory_order_relaxed);
+		if (!c->rule->has_actions)
+			ss_actions_add(&c->acts, "allow", NULL);
+	}
+	struct ss_decision d = { ss_op_name(c->op), c->fd, c->proto, c->family, &c->app,
+				 c->rule ? c->rule->name : NULL, &c->acts, c->dry && c->rule, rc, err };
+	ss_log_decision(c->rule ? SS_LEVEL_INFO : SS_LEVEL_DEBUG, &d);
+	errno = err;
+	return rc;
+}
+
+/* A deny rule: true when the call is refused here (not in dry-run). */
+static bool denied(struct ss_call *c)
+{
+	if (!c->rule->deny)
+		return false;
+	ss_actions_add(&c->acts, "deny", ss_errno_name(c->rule->deny));
+	if (c->dry)
+		return false;
+	end_call(c, -1, c->rule->deny);
+	return true;
+}
+
+/* The rewritten address as a sockaddr, or the application's own. */
+static const struct sockaddr *target_sockaddr(const struct ss_addr *t, struct sockaddr_storage *ss, socklen_t *len,
+					      const struct sockaddr *orig, socklen_t origlen)
+{
+	if (!t) {
+		*len = origlen;
+		return orig;
+	}
+	*len = ss_addr_to_sockaddr(t, ss);
+	return (const struct sockaddr *)ss;
+}
+
+/* ---- the operations ---- */
+
+int shim_socket(int domain, int type, int protocol)
+{
+	int fd = real_socket(domain, type, protocol);
+	if (fd >= 0) {
+		int saved = errno;
+		fdtab_set(fd, classify(domain, type, protocol));
+		errno = saved;
+	}
+	return fd;
+}
+
+int shim_socketpair(int domain, int type, int protocol, int sv[2])
+{
+	int rc = real_socketpair(domain, type, protocol, sv);
+	if (rc == 0) {
+		fdtab_set(sv[0], FD_KNOWN | FD_OTHER);
+		fdtab_set(sv[1], FD_KNOWN | FD_OTHER);
+	}
+	return rc;
+}
+
+int shim_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct ss_call c;
+	if (!begin_call(&c, SS_OP_BIND, fd, addr, len)) {
+		int rc = real_bind(fd, addr, len);
+		if (rc == 0)
+			mark(fd, FD_BOUND | FD_APPBOUND);
+		return rc;
+	}
+	struct ss_addr t = c.app;
+	bool rewritten = false;
+	if (c.rule) {
+		if (denied(&c))
+			return -1;
+		if (c.rule->has_rewrite) {
+			if (!ss_act_rewrite(&c, &t))
+				return end_call(&c, -1, EAFNOSUPPORT);
+			rewritten = !c.dry;
+		}
+		ss_act_reuse(&c);
+		ss_act_sockopts(&c);
+	}
+	struct sockaddr_storage ss;
+	socklen_t tl;
+	const struct sockaddr *ta = target_sockaddr(rewritten ? &t : NULL, &ss, &tl, addr, len);
+	int rc = real_bind(fd, ta, tl);
+	int err = errno;
+	if (rc == 0)
+		mark(fd, FD_BOUND | FD_APPBOUND);
+	return end_call(&c, rc, err);
+}
+
+int shim_listen(int fd, int backlog)
+{
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	struct ss_call c;
+	uint32_t e;
+
+	if (!ready() || !g_policy || !(g_policy->op_mask & SS_OPBIT(SS_OP_LISTEN)) ||
+	    !((e = fd_entry(fd)) & FD_TCP)) {
+		int rc = real_listen(fd, backlog);
+		if (rc == 0)
+			mark(fd, FD_BOUND | FD_LISTENING);
+		return rc;
+	}
+	/* listen passes no address: match on the one the socket is bound to */
+	int saved = errno;
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0 ||
+	    !begin_call(&c, SS_OP_LISTEN, fd, (struct sockaddr *)&local, llen)) {
+		errno = saved;
+		return real_listen(fd, backlog);
+	}
+	errno = saved;
+	if (c.rule) {
+		if (denied(&c))
+			return -1;
+		ss_act_reuse(&c);
+		ss_act_sockopts(&c);
+		if (c.rule->has_rewrite) {
+			if (c.app.port || !ss_addr_is_any(&c.app)) {
+				ss_actions_add(&c.acts, "skip", "rewrite-bound");
+			} else {
+				struct ss_addr t = c.app;
+				if (!ss_act_rewrite(&c, &t))
+					return end_call(&c, -1, EAFNOSUPPORT);
+				if (!c.dry) {
+					struct sockaddr_storage ss;
+					socklen_t tl = ss_addr_to_sockaddr(&t, &ss);
+					if (real_bind(fd, (struct sockaddr *)&ss, tl) < 0)
+						return end_call(&c, -1, errno);
+				}
+			}
+		}
+	}
+	int rc = real_listen(fd, backlog);
+	int err = errno;
+	if (rc == 0)
+		mark(fd, FD_BOUND | FD_LISTENING);
+	return end_call(&c, rc, err);
+}
+
+static bool connect_in_progress(int rc, int err)
+{
+	return rc == 0 || err == EINPROGRESS || err == EALREADY || err == EISCONN || err == EINTR;
+}
+
+int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct ss_call c;
+	if (addr && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC)
+		return real_connect(fd, addr, len); /* UDP "disconnect" */
+	if (!begin_call(&c, SS_OP_CONNECT, fd, addr, len)) {
+		int rc = real_connect(fd, addr, len);
+		int err = errno;
+		if (connect_in_progress(rc, err))
+			mark(fd, FD_BOUND | FD_CONNECTING);
+		errno = err;
+		return rc;
+	}
+
+	struct ss_addr t = c.app;
+	bool rewritten = false;
+	bool repeat = (c.ent & FD_CONNECTING) && c.proto == SS_PROTO_TCP;
+	if (c.rule && repeat) {
+		/* A non-blocking connect asked again: only keep the redirect, so a
+		 * kernel that restarts the connect goes where the first call went. */
+		if (c.rule->has_rewrite && !c.dry && ss_act_rewrite(&c, &t))
+			rewritten = true;
+		struct sockaddr_storage ss;
+		socklen_t tl;
+		const struct sockaddr *ta = target_sockaddr(rewritten ? &t : NULL, &ss, &tl, addr, len);
+		return real_connect(fd, ta, tl);
+	}
+	if (c.rule) {
+		if (denied(&c))
+			return -1;
+		if (c.rule->has_rewrite) {
+			if (!ss_act_rewrite(&c, &t))
+				return end_call(&c, -1, EAFNOSUPPORT);
+			rewritten = !c.dry;
+		}
+		ss_act_sockopts(&c);
+		if (ss_act_source(&c, &t) < 0)
+			return end_call(&c, -1, errno);
+	}
+	struct sockaddr_storage ss;
+	socklen_t tl;
+	const struct sockaddr *ta = target_sockaddr(rewritten ? &t : NULL, &ss, &tl, addr, len);
+	int rc = real_connect(fd, ta, tl);
+	int err = errno;
+	if (c.proto == SS_PROTO_TCP ? connect_in_progress(rc, err) : rc == 0)
+		mark(fd, FD_BOUND | (c.proto == SS_PROTO_TCP ? FD_CONNECTING : 0));
+	return end_call(&c, rc, err);
+}
+
+static const char *optname(int level, int name)
+{
+	if (level == SOL_SOCKET && name == SO_REUSEADDR)
+		return "SO_REUSEADDR";
+	if (level == SOL_SOCKET && name == SO_REUSEPORT)
+		return "SO_REUSEPORT";
+	return NULL;
+}
+
+int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	const char *pinned = optname(level, name);
+	if (pinned && val && len >= (socklen_t)sizeof(int)) {
+		uint32_t e = fdtab_get(fd);
+		unsigned lock = (e >> (name == SO_REUSEADDR ? FD_RA_SHIFT : FD_RP_SHIFT)) & 3u;
+		bool on = *(const int *)val != 0;
+		if (lock && on != (lock == FD_LOCK_ON)) {
+			/* the policy forced this option; the application's undo is ignored */
+			struct ss_actions a;
+			ss_actions_init(&a);
+			ss_actions_add(&a, "ignored", on ? (name == SO_REUSEADDR ? "SO_REUSEADDR=1" : "SO_REUSEPORT=1")
+						   : (name == SO_REUSEADDR ? "SO_REUSEADDR=0" : "SO_REUSEPORT=0"));
+			struct ss_decision d = { "setsockopt", fd, (e & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP,
+						 (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, NULL, "(pinned)", &a, false, 0, 0 };
+			int saved = errno;
+			ss_log_decision(SS_LEVEL_INFO, &d);
+			errno = saved;
+			return 0;
+		}
+	}
+	return real_setsockopt(fd, level, name, val, len);
+}
+
+/*
+ * One send naming a destination: buf/n for sendto, or msg for sendmsg.
+ * Returns what the real call returned.
+ */
+static ssize_t send_one(int fd, const void *buf, size_t n, const struct msghdr *msg, int flags,
+			const struct sockaddr *addr, socklen_t len)
+{
+	struct ss_call c;
+	bool ours = begin_call(&c, SS_OP_SEND, fd, addr, len) &&
+		    (c.proto == SS_PROTO_UDP || (flags & MSG_FASTOPEN)); /* TCP names a destination only with Fast Open */
+	if (!ours) {
+		ssize_t rc = msg ? real_sendmsg(fd, msg, flags) : real_sendto(fd, buf, n, flags, addr, len);
+		return rc;
+	}
+	struct ss_addr t = c.app;
+	bool rewritten = false;
+	if (c.rule) {
+		if (denied(&c))
+			return -1;
+		if (c.rule->has_rewrite) {
+			if (!ss_act_rewrite(&c, &t))
+				return end_call(&c, -1, EAFNOSUPPORT);
+			rewritten = !c.dry;
+		}
+		ss_act_sockopts(&c);
+		if (ss_act_source(&c, &t) < 0)
+			return end_call(&c, -1, errno);
+	}
+	struct sockaddr_storage ss;
+	socklen_t tl;
+	const struct sockaddr *ta = target_sockaddr(rewritten ? &t : NULL, &ss, &tl, addr, len);
+	ssize_t rc;
+	if (msg) {
+		struct msghdr m = *msg;
+		m.msg_name = (void *)ta;
+		m.msg_namelen = tl;
+		rc = real_sendmsg(fd, &m, flags);
+	} else {
+		rc = real_sendto(fd, buf, n, flags, ta, tl);
+	}
+	int err = errno;
+	if (rc >= 0 && !(c.ent & FD_BOUND))
+		mark(fd, FD_BOUND | (c.proto == SS_PROTO_TCP ? FD_CONNECTING : 0));
+	/* a datagram count fits an int; the log keeps rc as the call's result */
+	end_call(&c, rc < 0 ? -1 : (int)(rc > 0x7fffffff ? 0x7fffffff : rc), err);
+	errno = err;
+	return rc;
+}
+
+ssize_t shim_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len)
+{
+	if (!addr)
+		return real_sendto(fd, buf, n, flags, addr, len);
+	return send_one(fd, buf, n, NULL, flags, addr, len);
+}
+
+ssize_t shim_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (!msg || !msg->msg_name || !msg->msg_namelen)
+		return real_sendmsg(fd, msg, flags);
+	return send_one(fd, NULL, 0, msg, flags, msg->msg_name, msg->msg_namelen);
+}
+
+/* Does any message of the batch meet a rule? Then each is sent on its own,
+ * so each gets its own decision; otherwise the batch goes through whole. */
+static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
+{
+	if (!ready() || !g_policy || !(g_policy->op_mask & SS_OPBIT(SS_OP_SEND)))
+		return false;
+	uint32_t e = fd_entry(fd);
+	if (!(e & FD_UDP))
+		return false;
+	for (unsigned i = 0; i < vlen; i++) {
+		struct ss_addr a;
+		const struct msghdr *m = &vec[i].msg_hdr;
+		if (!m->msg_name || !ss_addr_from_sockaddr(&a, m->msg_name, m->msg_namelen))
+			continue;
+		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, &a, NULL };
+		if (ss_decide(g_policy, &d))
+			return true;
+	}
+	return false;
+}
+
+int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	if (!vec || !batch_needs_rules(fd, vec, vlen)) {
+		int rc = real_sendmmsg(fd, vec, vlen, flags);
+		if (rc > 0)
+			mark(fd, FD_BOUND);
+		return rc;
+	}
+	unsigned sent = 0;
+	for (; sent < vlen; sent++) {
+		const struct msghdr *m = &vec[sent].msg_hdr;
+		ssize_t r = m->msg_name && m->msg_namelen ? send_one(fd, NULL, 0, m, flags, m->msg_name, m->msg_namelen)
+							    : real_sendmsg(fd, m, flags);
+		if (r < 0) {
+			if (sent == 0)
+				return -1; /* errno from the first message, as sendmmsg reports it */
+			break;
+		}
+		vec[sent].msg_len = (unsigned)r;
+	}
+	return (int)sent;
+}
+
+int shim_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
+{
+	int rc = is_accept4 ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
+	if (rc >= 0) {
+		int saved = errno;
+		uint32_t e = fdtab_get(fd);
+		fdtab_set(rc, e ? (e & FD_INHERIT) | FD_BOUND | FD_CONNECTING : 0);
+		errno = saved;
+	}
+	return rc;
+}
+
+int shim_close(int fd)
+{
+	fdtab_clear(fd); /* before the fd number can be reused by another thread */
+	return real_close(fd);
+}
+
+int shim_dup(int fd)
+{
+	int rc = real_dup(fd);
+	if (rc >= 0)
+		fdtab_set(rc, fdtab_get(fd) & ~(uint32_t)FD_LISTENING);
+	return rc;
+}
+
+int shim_dup2(int fd, int fd2)
+{
+	int rc = real_dup2(fd, fd2);
+	if (rc >= 0 && fd != fd2)
+		fdtab_set(fd2, fdtab_get(fd));
+	return rc;
+}
+
+int shim_dup3(int fd, int fd2, int flags)
+{
+	int rc = real_dup3(fd, fd2, flags);
+	if (rc >= 0)
+		fdtab_set(fd2, fdtab_get(fd));
+	return rc;
+}
+
+int shim_close_range(unsigned int first, unsigned int last, int flags)
+{
+	int rc = real_close_range(first, last, flags);
+	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		fdtab_clear_range(first, last);
+	return rc;
+}
+
+void shim_closefrom(int lowfd)
+{
+	if (lowfd >= 0)
+		fdtab_clear_range((unsigned)lowfd, ~0U);
+	real_closefrom(lowfd);
+}

@@ -1,0 +1,32 @@
+/*
+ * shim: the LD_PRELOAD front end of the engine. Each shim_X does what the
+ * hook X promises: the same result and errno as libc's X unless a rule of
+ * the policy says otherwise. hooks.c exports them under libc's names.
+ */
+#ifndef SOCKSHIM_SHIM_H
+#define SOCKSHIM_SHIM_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* Load the policy and open the log, once; safe to call from any hook. */
+void shim_init(void);
+
+int shim_socket(int domain, int type, int protocol);
+int shim_socketpair(int domain, int type, int protocol, int sv[2]);
+int shim_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int shim_listen(int fd, int backlog);
+int shim_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+ssize_t shim_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len);
+ssize_t shim_sendmsg(int fd, const struct msghdr *msg, int flags);
+int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags);
+int shim_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4);
+int shim_close(int fd);
+int shim_dup(int fd);
+int shim_dup2(int fd, int fd2);
+int shim_dup3(int fd, int fd2, int flags);
+int shim_close_range(unsigned int first, unsigned int last, int flags);
+void shim_closefrom(int lowfd);
+
+#endif
