@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -29,9 +31,10 @@ static struct {
 	dev_t dev;
 	ino_t ino;
 	char path[256];
+	bool pipe;      /* writes can raise SIGPIPE: keep it from the program */
 	int reopens;
 	int pid;
-} L = { SS_LOG_STDERR, SS_LEVEL_INFO, SS_FORMAT_TEXT, 2, true, 0, 0, "", 0, 0 };
+} L = { .target = SS_LOG_STDERR, .level = SS_LEVEL_INFO, .format = SS_FORMAT_TEXT, .fd = 2, .ok = true };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -68,6 +71,7 @@ static void remember(int fd)
 	if (L.ok) {
 		L.dev = st.st_dev;
 		L.ino = st.st_ino;
+		L.pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
 	}
 }
 
@@ -141,6 +145,7 @@ void ss_log_setup(const struct ss_log_config *c)
 		if (L.ok) {
 			L.dev = st.st_dev;
 			L.ino = st.st_ino;
+			L.pipe = S_ISFIFO(st.st_mode);
 		}
 		break;
 	}
@@ -179,13 +184,8 @@ static bool sink_still_ours(void)
 	return L.ok;
 }
 
-static void emit(enum ss_log_level level, struct fmt *f)
+static void write_all(const char *p, size_t n)
 {
-	if (!sink_still_ours())
-		return;
-	char *p = f->buf;
-	size_t n = f->len;
-	(void)level;
 	while (n > 0) {
 		ssize_t w = write(L.fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -195,6 +195,40 @@ static void emit(enum ss_log_level level, struct fmt *f)
 		p += w;
 		n -= (size_t)w;
 	}
+}
+
+/*
+ * A write to a pipe whose reader is gone raises SIGPIPE, which would kill a
+ * program that never wrote to that pipe itself. Block it around our write and
+ * swallow the one we caused, unless the program already had one pending.
+ */
+static void write_no_sigpipe(const char *p, size_t n)
+{
+	sigset_t pipe_set, old, pending;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0) {
+		write_all(p, n);
+		return;
+	}
+	bool had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+	write_all(p, n);
+	if (errno == EPIPE && !had) {
+		struct timespec zero = { 0, 0 };
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void emit(struct fmt *f)
+{
+	if (!sink_still_ours())
+		return;
+	if (L.pipe)
+		write_no_sigpipe(f->buf, f->len);
+	else
+		write_all(f->buf, f->len);
 }
 
 static void begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level level)
@@ -333,7 +367,7 @@ void ss_log_decision(enum ss_log_level level, const struct ss_decision *d)
 		}
 	}
 	finish(&f);
-	emit(level, &f);
+	emit(&f);
 	errno = saved;
 }
 
@@ -383,7 +417,7 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 	}
 	va_end(ap);
 	finish(&f);
-	emit(level, &f);
+	emit(&f);
 	errno = saved;
 }
 

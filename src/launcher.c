@@ -1,0 +1,385 @@
+/*
+ * launcher: the `sockshim` command, a second front end of the engine.
+ *
+ *   sockshim [-p POLICY] [-l LOG] [-v] [-n] [--] COMMAND [ARG...]
+ *   sockshim check POLICY...
+ *   sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME]
+ *
+ * Running a command execs it in place with the shim prepended to LD_PRELOAD,
+ * so its exit status, its death by a signal and every signal sent to it are
+ * its own. check and explain load the policy with the same loader and ask
+ * the same engine the preloaded shim asks.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "policy.h"
+
+#ifndef LIBDIR
+#define LIBDIR "/usr/local/lib"
+#endif
+#ifndef SOCKSHIM_VERSION
+#define SOCKSHIM_VERSION "0"
+#endif
+#define EX_USAGE 64
+#define EX_CONFIG 78
+
+static const char usage[] =
+	"usage: sockshim [-p POLICY] [-l LOG] [-v] [-n] [--] COMMAND [ARG...]\n"
+	"       sockshim check POLICY...\n"
+	"       sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME]\n"
+	"\n"
+	"Run COMMAND with libsockshim preloaded, enforcing POLICY on its sockets.\n"
+	"  -p POLICY  the policy file (default: $SOCKSHIM_POLICY, else " SYSCONFDIR_TEXT ")\n"
+	"  -l LOG     where decisions go: stderr, none, syslog, file:/path, or a path\n"
+	"  -v         log every intercepted call (log_level = debug)\n"
+	"  -n         dry-run: decide and log, change nothing\n"
+	"  -h, --help, --version\n"
+	"\n"
+	"check    validate policies; prints FILE:LINE: message per error; exit 0 or 78\n"
+	"explain  which rule decides OP (bind, listen, connect, send) for PROTO (tcp, udp)\n"
+	"         and ADDR:PORT ([v6]:port for IPv6), and what it would do\n";
+
+static void report(void *ctx, enum ss_severity sev, const char *file, unsigned line, const char *msg)
+{
+	(void)ctx;
+	if (line)
+		fprintf(stderr, "%s:%u: %s%s\n", file, line, sev == SS_SEV_WARNING ? "warning: " : "", msg);
+	else
+		fprintf(stderr, "%s: %s%s\n", file, sev == SS_SEV_WARNING ? "warning: " : "", msg);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	if (argc < 1) {
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	int rc = 0;
+	for (int i = 0; i < argc; i++) {
+		struct ss_policy *p = ss_policy_load(argv[i], report, NULL);
+		if (!p || p->nerrors) {
+			rc = EX_CONFIG;
+		} else {
+			printf("%s: OK, %u rule%s\n", argv[i], p->nrules, p->nrules == 1 ? "" : "s");
+		}
+		ss_policy_free(p);
+	}
+	return rc;
+}
+
+static void print_ports(const struct ss_portset *s)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		if (i)
+			fputs(", ", stdout);
+		if (s->r[i].lo == s->r[i].hi)
+			printf("%u", s->r[i].lo);
+		else
+			printf("%u-%u", s->r[i].lo, s->r[i].hi);
+	}
+}
+
+static void print_addr(const struct ss_addr *a, bool with_port)
+{
+	char buf[80];
+	struct fmt f;
+	fmt_init(&f, buf, sizeof(buf));
+	if (with_port)
+		fmt_endpoint(&f, a);
+	else
+		fmt_ip(&f, a);
+	fputs(buf, stdout);
+}
+
+static void explain_rule(const struct ss_rule *r, enum ss_op op, const struct ss_policy *p)
+{
+	static const char *const rot[] = { "sequential", "random", "kernel" };
+	printf("rule '%s' (%s:%u) decides%s:\n", r->name, p->path, r->line, p->global.dry_run ? " (mode = dry-run: logged only)" : "");
+	if (!r->has_actions) {
+		puts("  allow: the call passes through unchanged, and is logged");
+		return;
+	}
+	if (r->deny) {
+		printf("  deny: the call fails with %s; the real call is not made\n", ss_errno_name(r->deny));
+		return;
+	}
+	if (r->has_rewrite) {
+		fputs("  rewrite: ", stdout);
+		if (r->rewrite_ip)
+			print_addr(&r->rewrite, false);
+		else
+			fputs("(same address)", stdout);
+		if (r->rewrite_port)
+			printf(" port %u", r->rewrite.port);
+		else
+			fputs(" (same port)", stdout);
+		puts(op == SS_OP_BIND || op == SS_OP_LISTEN ? " instead of the address asked for" : " instead of the destination asked for");
+	}
+	if (r->reuseaddr)
+		printf("  reuseaddr: SO_REUSEADDR=%d before the call; the application cannot undo it\n", r->reuseaddr == SS_FLAG_FORCE);
+	if (r->reuseport)
+		printf("  reuseport: SO_REUSEPORT=%d before the call; the application cannot undo it\n", r->reuseport == SS_FLAG_FORCE);
+	for (unsigned i = 0; i < r->nsockopts; i++)
+		printf("  sockopt: %s\n", r->sockopts[i].text);
+	if (r->nsource) {
+		fputs("  source: bind to ", stdout);
+		for (unsigned i = 0; i < r->nsource; i++) {
+			if (i)
+				fputs(", ", stdout);
+			print_addr(&r->source[i], false);
+		}
+		printf(r->nsource > 1 ? " (a pool, rotated %s)" : "", rot[r->rotate]);
+		puts(" before connecting, unless the application bound the socket itself");
+	}
+	if (r->has_source_port) {
+		fputs("  source_port: ", stdout);
+		print_ports(&r->source_port);
+		printf(" (%u ports, rotate %s; a busy port is skipped)\n", r->source_port.count, rot[r->rotate]);
+	} else if (r->nsource) {
+		puts("  the port is chosen by the kernel at connect time (IP_BIND_ADDRESS_NO_PORT)");
+	}
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	const char *program = NULL;
+	if (argc == 6 && strcmp(argv[4], "--program") == 0)
+		program = argv[5];
+	else if (argc != 4) {
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	struct ss_opdesc d = { 0 };
+	bool found = false;
+	for (int op = 0; op < SS_OP_COUNT; op++)
+		if (strcmp(argv[1], ss_op_name((enum ss_op)op)) == 0) {
+			d.op = (enum ss_op)op;
+			found = true;
+		}
+	if (!found) {
+		fprintf(stderr, "sockshim: explain: OP must be bind, listen, connect or send, not '%s'\n", argv[1]);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[2], "tcp") == 0)
+		d.proto = SS_PROTO_TCP;
+	else if (strcmp(argv[2], "udp") == 0)
+		d.proto = SS_PROTO_UDP;
+	else {
+		fprintf(stderr, "sockshim: explain: PROTO must be tcp or udp, not '%s'\n", argv[2]);
+		return EX_USAGE;
+	}
+	struct ss_addr a;
+	bool has_ip, has_port;
+	if (!ss_addr_parse_endpoint(&a, &has_ip, &has_port, argv[3]) || !has_ip || !has_port) {
+		fprintf(stderr, "sockshim: explain: ADDR:PORT must look like 10.0.0.1:80 or [::1]:80, not '%s'\n", argv[3]);
+		return EX_USAGE;
+	}
+	d.family = a.family == 6 ? SS_FAM_V6 : SS_FAM_V4;
+	d.addr = &a;
+
+	struct ss_policy *p = ss_policy_load(argv[0], report, NULL);
+	if (!p || p->nerrors) {
+		ss_policy_free(p);
+		return EX_CONFIG;
+	}
+	/* Without --program, rules that name programs cannot match. */
+	ss_policy_bind_program(p, program ? program : "", NULL);
+	const struct ss_rule *r = ss_decide(p, &d);
+	printf("%s %s %s", argv[1], argv[2], argv[3]);
+	if (program)
+		printf(" (program %s)", program);
+	puts("");
+	if (r) {
+		explain_rule(r, d.op, p);
+	} else {
+		puts("no rule matches: the call passes through untouched");
+		if (!program)
+			for (unsigned i = 0; i < p->nrules; i++)
+				if (p->rules[i].nprograms && ss_rule_matches(&p->rules[i], &(struct ss_opdesc){ d.op, d.proto, d.family, d.addr, p->rules[i].programs[0] })) {
+					printf("(rule '%s' at line %u would match for some programs: give --program NAME)\n", p->rules[i].name, p->rules[i].line);
+					break;
+				}
+	}
+	ss_policy_free(p);
+	return 0;
+}
+
+/* The library next to this launcher (build tree), in ../lib (installed), or LIBDIR. */
+static const char *find_library(char *buf, size_t size)
+{
+	const char *env = getenv("SOCKSHIM_LIBRARY");
+	if (env && *env)
+		return env;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			static const char *const rel[] = { "/libsockshim.so", "/../lib/libsockshim.so", "/../lib/sockshim/libsockshim.so" };
+			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				snprintf(buf, size, "%s%s", self, rel[i]);
+				char real[PATH_MAX];
+				if (access(buf, R_OK) == 0 && realpath(buf, real)) {
+					snprintf(buf, size, "%s", real);
+					return buf;
+				}
+			}
+		}
+	}
+	snprintf(buf, size, "%s/libsockshim.so", LIBDIR);
+	return buf;
+}
+
+/* Find COMMAND on PATH the way execvp will. */
+static bool resolve_command(const char *cmd, char *out, size_t size)
+{
+	if (strchr(cmd, '/')) {
+		snprintf(out, size, "%s", cmd);
+		return access(out, X_OK) == 0;
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t len = colon ? (size_t)(colon - path) : strlen(path);
+		snprintf(out, size, "%.*s/%s", (int)len, len ? path : ".", cmd);
+		if (access(out, X_OK) == 0)
+			return true;
+		path += len + (colon != NULL);
+	}
+	return false;
+}
+
+/* Static binaries and privileged ones never see LD_PRELOAD: say so. */
+static void warn_unpreloadable(const char *cmd)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (!resolve_command(cmd, path, sizeof(path)) || stat(path, &st) != 0)
+		return;
+	if (st.st_mode & (S_ISUID | S_ISGID))
+		fprintf(stderr, "sockshim: warning: %s is set%sid: the loader ignores LD_PRELOAD for it, so the policy will not apply (run it unprivileged, or as root directly)\n",
+			path, (st.st_mode & S_ISUID) ? "u" : "g");
+	if (getxattr(path, "security.capability", NULL, 0) > 0)
+		fprintf(stderr, "sockshim: warning: %s has file capabilities: the loader runs it in secure mode and ignores LD_PRELOAD, so the policy will not apply\n", path);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return;
+	Elf64_Ehdr eh;
+	bool is_static = false;
+	if (fread(&eh, sizeof(eh), 1, f) == 1 && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		is_static = true;
+		for (unsigned i = 0; i < eh.e_phnum; i++) {
+			Elf64_Phdr ph;
+			if (fseek(f, (long)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize), SEEK_SET) != 0 || fread(&ph, sizeof(ph), 1, f) != 1)
+				break;
+			if (ph.p_type == PT_INTERP)
+				is_static = false;
+		}
+	}
+	fclose(f);
+	if (is_static)
+		fprintf(stderr, "sockshim: warning: %s is statically linked: LD_PRELOAD cannot reach it, so the policy will not apply\n", path);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	int i = 0;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (strcmp(a, "-p") == 0 && i + 1 < argc) {
+			char real[PATH_MAX];
+			const char *pol = argv[++i];
+			if (!realpath(pol, real)) {
+				fprintf(stderr, "sockshim: %s: %s\n", pol, strerror(errno));
+				return EX_CONFIG;
+			}
+			setenv("SOCKSHIM_POLICY", real, 1);
+		} else if (strcmp(a, "-l") == 0 && i + 1 < argc) {
+			const char *l = argv[++i];
+			char buf[PATH_MAX + 8];
+			if (strcmp(l, "stderr") && strcmp(l, "none") && strncmp(l, "syslog", 6) && strncmp(l, "file:", 5)) {
+				char dir[PATH_MAX];
+				if (l[0] != '/' && getcwd(dir, sizeof(dir)))
+					snprintf(buf, sizeof(buf), "file:%s/%s", dir, l);
+				else
+					snprintf(buf, sizeof(buf), "file:%s", l);
+				l = buf;
+			}
+			setenv("SOCKSHIM_LOG", l, 1);
+		} else if (strcmp(a, "-v") == 0) {
+			setenv("SOCKSHIM_LOG_LEVEL", "debug", 1);
+		} else if (strcmp(a, "-n") == 0) {
+			setenv("SOCKSHIM_MODE", "dry-run", 1);
+		} else {
+			fprintf(stderr, "sockshim: unknown option %s\n%s", a, usage);
+			return EX_USAGE;
+		}
+	}
+	if (i >= argc) {
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	char lib[PATH_MAX];
+	find_library(lib, sizeof(lib));
+	if (access(lib, R_OK) != 0) {
+		fprintf(stderr, "sockshim: cannot find libsockshim.so (looked for %s); set SOCKSHIM_LIBRARY\n", lib);
+		return 127;
+	}
+	/* prepend, so other preloads still run, after us */
+	const char *old = getenv("LD_PRELOAD");
+	if (old && *old) {
+		size_t n = strlen(lib) + strlen(old) + 2;
+		char *v = malloc(n);
+		if (!v)
+			return 127;
+		snprintf(v, n, "%s:%s", lib, old);
+		setenv("LD_PRELOAD", v, 1);
+		free(v);
+	} else {
+		setenv("LD_PRELOAD", lib, 1);
+	}
+	warn_unpreloadable(argv[i]);
+	execvp(argv[i], argv + i);
+	fprintf(stderr, "sockshim: %s: %s\n", argv[i], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		puts("sockshim " SOCKSHIM_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 2, argv + 2);
+	if (strcmp(argv[1], "explain") == 0)
+		return cmd_explain(argc - 2, argv + 2);
+	return cmd_run(argc - 1, argv + 1);
+}

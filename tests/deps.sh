@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install what the build and the tests need on Debian/Ubuntu: with apt-get as
+# root, otherwise print the exact command and fail.
+set -eu
+PKGS="gcc make libc6-dev pkg-config libinih-dev libcmocka-dev python3 socat curl iproute2 util-linux procps"
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "sockshim: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends $missing >/dev/null 2>&1 ||
+		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends $missing >/dev/null; }
+	exit 0
+fi
+echo "sockshim: missing packages:$missing" >&2
+echo "sockshim: run: sudo apt-get install -y$missing" >&2
+exit 1

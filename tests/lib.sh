@@ -1,0 +1,57 @@
+# Shared helpers for end-to-end tests. A test script sources this file, makes
+# checks with check/expect_eq, and ends with `finish`. tests/run.sh runs each
+# script in its own network namespace (only loopback, nothing leaves the
+# machine) with these variables set:
+#   SHIM      absolute path of libsockshim.so
+#   BUILD     absolute path of the build directory (probes in $BUILD/tests)
+#   TOP       the source tree
+#   T         a fresh temporary directory, removed afterwards
+# Every check prints "ok - NAME" or "not ok - NAME"; run.sh counts them.
+
+set -u
+_failed=0
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; _failed=1; }
+
+# check NAME COMMAND...: passes when COMMAND exits 0.
+check() {
+	name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# expect_eq NAME ACTUAL EXPECTED
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   expected: '$3'"; echo "#   actual:   '$2'"; fi
+}
+
+# expect_match NAME ACTUAL REGEX (grep -E)
+expect_match() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else not_ok "$1"; echo "#   /$3/ not in:"; printf '%s\n' "$2" | sed 's/^/#   | /' | head -20; fi
+}
+
+# policy NAME <<EOF ... EOF: write a policy file into $T with safe permissions.
+policy() {
+	cat > "$T/$1"
+	chmod 0644 "$T/$1"
+	echo "$T/$1"
+}
+
+# shim POLICY COMMAND...: run COMMAND preloaded with the shim.
+shim() {
+	pol=$1; shift
+	SOCKSHIM_POLICY=$pol LD_PRELOAD="$SHIM${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+}
+
+# wait_port PORT [ADDR]: wait (at most 5 s) until something listens on ADDR:PORT.
+wait_port() {
+	i=0
+	while [ $i -lt 100 ]; do
+		if ss -Hltn "sport = :$1" | grep -q .; then return 0; fi
+		sleep 0.05; i=$((i + 1))
+	done
+	echo "# nothing listens on port $1" >&2
+	return 1
+}
+
+finish() { exit $_failed; }
