@@ -375,16 +375,33 @@ static const struct sockaddr *target_sockaddr(const struct ss_addr *t, struct so
 	return (const struct sockaddr *)ss;
 }
 
+/* A debug line for a call that makes no decision (socket, accept, close...). */
+static void log_plain(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
+{
+	if (!(ent & (FD_TCP | FD_UDP)) || !ready() || !ss_log_enabled(SS_LEVEL_DEBUG))
+		return;
+	struct ss_actions a;
+	ss_actions_init(&a);
+	if (extra)
+		ss_actions_add(&a, extra, NULL);
+	struct ss_decision d = { op, fd, (ent & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP, (ent & FD_V6) ? SS_FAM_V6 : SS_FAM_V4,
+				 addr, NULL, &a, false, rc, err };
+	ss_log_decision(SS_LEVEL_DEBUG, &d);
+	errno = err;
+}
+
 /* ---- the operations ---- */
 
 int shim_socket(int domain, int type, int protocol)
 {
 	int fd = real_socket(domain, type, protocol);
+	int err = errno;
 	if (fd >= 0) {
-		int saved = errno;
-		fdtab_set(fd, classify(domain, type, protocol));
-		errno = saved;
+		uint32_t e = classify(domain, type, protocol);
+		fdtab_set(fd, e);
+		log_plain("socket", fd, e, NULL, NULL, fd, err);
 	}
+	errno = err;
 	return fd;
 }
 
@@ -435,10 +452,8 @@ int shim_listen(int fd, int backlog)
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	struct ss_call c;
-	uint32_t e;
-
-	if (!ready() || !g_policy || !(g_policy->op_mask & SS_OPBIT(SS_OP_LISTEN)) ||
-	    !((e = fd_entry(fd)) & FD_TCP)) {
+	bool wanted = ready() && ((g_policy && (g_policy->op_mask & SS_OPBIT(SS_OP_LISTEN))) || ss_log_enabled(SS_LEVEL_DEBUG));
+	if (!wanted || !(fd_entry(fd) & FD_TCP)) {
 		int rc = real_listen(fd, backlog);
 		if (rc == 0)
 			mark(fd, FD_BOUND | FD_LISTENING);
@@ -564,7 +579,23 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 			return 0;
 		}
 	}
-	return real_setsockopt(fd, level, name, val, len);
+	int rc = real_setsockopt(fd, level, name, val, len);
+	if (ss_log_enabled(SS_LEVEL_DEBUG)) {
+		int err = errno;
+		char opt[48];
+		struct fmt f;
+		fmt_init(&f, opt, sizeof(opt));
+		fmt_str(&f, "opt=");
+		fmt_i64(&f, level);
+		fmt_char(&f, ':');
+		fmt_i64(&f, name);
+		if (val && len == (socklen_t)sizeof(int)) {
+			fmt_char(&f, '=');
+			fmt_i64(&f, *(const int *)val);
+		}
+		log_plain("setsockopt", fd, fdtab_get(fd), NULL, opt, rc, err);
+	}
+	return rc;
 }
 
 /*
@@ -677,19 +708,26 @@ int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 int shim_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
 {
 	int rc = is_accept4 ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
+	int err = errno;
 	if (rc >= 0) {
-		int saved = errno;
 		uint32_t e = fdtab_get(fd);
 		fdtab_set(rc, e ? (e & FD_INHERIT) | FD_BOUND | FD_CONNECTING : 0);
-		errno = saved;
+		struct ss_addr peer;
+		bool has_peer = addr && len && ss_addr_from_sockaddr(&peer, addr, *len);
+		log_plain(is_accept4 ? "accept4" : "accept", rc, e, has_peer ? &peer : NULL, NULL, rc, err);
 	}
+	errno = err;
 	return rc;
 }
 
 int shim_close(int fd)
 {
+	uint32_t e = fdtab_get(fd);
 	fdtab_clear(fd); /* before the fd number can be reused by another thread */
-	return real_close(fd);
+	int rc = real_close(fd);
+	if (e & (FD_TCP | FD_UDP))
+		log_plain("close", fd, e, NULL, NULL, rc, errno);
+	return rc;
 }
 
 int shim_dup(int fd)
