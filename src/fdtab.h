@@ -27,6 +27,11 @@
 #define FD_CONNECTING  0x0080u /* a TCP connect started: repeats pass straight through */
 #define FD_LISTENING   0x0100u
 #define FD_ADOPTED     0x0200u /* created before or outside the shim: state not known */
+#define FD_LISTEN_SET  0x0400u /* FD_LISTEN_RULE holds the listen decision, made at bind */
+/* The rule (index + 1, 0 = none) that will decide listen(), from the address
+ * the application passed to bind(): listen() itself passes none. */
+#define FD_LISTEN_SHIFT 16
+#define FD_LISTEN_RULE(e) ((e) >> FD_LISTEN_SHIFT)
 /* SO_REUSEADDR / SO_REUSEPORT pinned by a rule: 2 bits each */
 #define FD_LOCK_ON     1u
 #define FD_LOCK_OFF    2u

@@ -305,7 +305,8 @@ static bool begin_call(struct ss_call *c, enum ss_op op, int fd, const struct so
 {
 	if (!ready())
 		return false;
-	bool active = g_policy && (g_policy->op_mask & SS_OPBIT(op));
+	unsigned want = SS_OPBIT(op) | (op == SS_OP_BIND ? SS_OPBIT(SS_OP_LISTEN) : 0);
+	bool active = g_policy && (g_policy->op_mask & want);
 	if (!active && !ss_log_enabled(SS_LEVEL_DEBUG))
 		return false;
 	c->ent = fd_entry(fd);
@@ -415,6 +416,17 @@ int shim_socketpair(int domain, int type, int protocol, int sv[2])
 	return rc;
 }
 
+/* Decide now, at bind, which rule will decide listen() on this socket. */
+static uint32_t listen_decision(const struct ss_call *c)
+{
+	if (!g_policy || !(g_policy->op_mask & SS_OPBIT(SS_OP_LISTEN)) || c->proto != SS_PROTO_TCP)
+		return 0;
+	struct ss_opdesc d = { SS_OP_LISTEN, c->proto, c->family, &c->app, NULL };
+	const struct ss_rule *r = ss_decide(g_policy, &d);
+	uint32_t idx = r ? (uint32_t)(r - g_policy->rules) + 1 : 0;
+	return FD_LISTEN_SET | (idx <= 0xffff ? idx << FD_LISTEN_SHIFT : 0);
+}
+
 int shim_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct ss_call c;
@@ -443,37 +455,60 @@ int shim_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	int rc = real_bind(fd, ta, tl);
 	int err = errno;
 	if (rc == 0)
-		mark(fd, FD_BOUND | FD_APPBOUND);
+		mark(fd, FD_BOUND | FD_APPBOUND | listen_decision(&c));
 	return end_call(&c, rc, err);
 }
 
 int shim_listen(int fd, int backlog)
 {
-	struct sockaddr_storage local;
-	socklen_t llen = sizeof(local);
 	struct ss_call c;
+	uint32_t e = 0;
 	bool wanted = ready() && ((g_policy && (g_policy->op_mask & SS_OPBIT(SS_OP_LISTEN))) || ss_log_enabled(SS_LEVEL_DEBUG));
-	if (!wanted || !(fd_entry(fd) & FD_TCP)) {
+	if (wanted)
+		e = fd_entry(fd);
+	const struct ss_rule *pre = NULL;
+	if (g_policy && (e & FD_LISTEN_SET) && FD_LISTEN_RULE(e))
+		pre = &g_policy->rules[FD_LISTEN_RULE(e) - 1];
+	if (!(e & FD_TCP) || ((e & FD_LISTEN_SET) && !pre && !ss_log_enabled(SS_LEVEL_DEBUG))) {
 		int rc = real_listen(fd, backlog);
 		if (rc == 0)
 			mark(fd, FD_BOUND | FD_LISTENING);
 		return rc;
 	}
-	/* listen passes no address: match on the one the socket is bound to */
+
+	/* listen() passes no address: the rule was decided at bind() from the
+	 * address the application passed there; a socket never bound is on
+	 * the wildcard; only a socket the shim did not see bound is asked. */
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	memset(&local, 0, sizeof(local));
+	bool unbound = !(e & (FD_BOUND | FD_ADOPTED));
 	int saved = errno;
-	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0 ||
-	    !begin_call(&c, SS_OP_LISTEN, fd, (struct sockaddr *)&local, llen)) {
+	if (unbound) {
+		local.ss_family = (e & FD_V6) ? AF_INET6 : AF_INET;
+		llen = (e & FD_V6) ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	} else if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0) {
 		errno = saved;
 		return real_listen(fd, backlog);
 	}
+	bool ok = begin_call(&c, SS_OP_LISTEN, fd, (struct sockaddr *)&local, llen);
 	errno = saved;
+	if (!ok)
+		return real_listen(fd, backlog);
+	if (e & FD_LISTEN_SET) {
+		if (c.rule)
+			atomic_fetch_sub_explicit(&c.rule->state->matched, 1, memory_order_relaxed);
+		c.rule = pre;
+		if (pre)
+			atomic_fetch_add_explicit(&pre->state->matched, 1, memory_order_relaxed);
+	}
 	if (c.rule) {
 		if (denied(&c))
 			return -1;
 		ss_act_reuse(&c);
 		ss_act_sockopts(&c);
 		if (c.rule->has_rewrite) {
-			if (c.app.port || !ss_addr_is_any(&c.app)) {
+			if (!unbound) {
 				ss_actions_add(&c.acts, "skip", "rewrite-bound");
 			} else {
 				struct ss_addr t = c.app;
