@@ -88,6 +88,9 @@ struct parser {
 	bool comma_pending;      /* the last key line ended with ',' */
 	unsigned comma_line;
 	bool continuation;       /* the line inih is handling continues a value */
+	bool key_rejected;       /* the current key was refused: skip its continuations */
+	char comma_key[64];      /* the key whose list ends with ',' */
+	struct vec pending;      /* struct pending_report, delivered in line order */
 
 	/* sections */
 	enum { SEC_NONE, SEC_GLOBAL, SEC_RULE, SEC_SKIP } sec;
@@ -96,20 +99,48 @@ struct parser {
 	struct vec rules;        /* struct rule_build */
 };
 
-/* Report an error built from the NULL-terminated list of strings. */
+struct pending_report {
+	unsigned line, seq;
+	char msg[496];
+};
+
+/* Queue an error built from the NULL-terminated list of strings. Rules are
+ * checked as a whole when their section ends, so errors are collected and
+ * handed out sorted by line (then in the order found) at the end. */
 static void report(struct parser *ps, unsigned line, ...)
 {
-	char msg[512];
+	ps->p->nerrors++;
+	struct pending_report *r = vec_push(&ps->pending);
+	if (!r) {
+		ps->oom = true;
+		return;
+	}
 	struct fmt f;
 	va_list ap;
-	fmt_init(&f, msg, sizeof(msg));
+	fmt_init(&f, r->msg, sizeof(r->msg));
 	va_start(ap, line);
 	for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
 		fmt_str(&f, s);
 	va_end(ap);
-	ps->p->nerrors++;
-	if (ps->report)
-		ps->report(ps->ctx, SS_SEV_ERROR, ps->file, line, msg);
+	r->line = line;
+	r->seq = (unsigned)ps->pending.len;
+}
+
+static int cmp_report(const void *a, const void *b)
+{
+	const struct pending_report *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void deliver_reports(struct parser *ps)
+{
+	struct pending_report *r = ps->pending.data;
+	sort_elems(r, ps->pending.len, sizeof(*r), cmp_report);
+	for (size_t i = 0; i < ps->pending.len && ps->report; i++)
+		ps->report(ps->ctx, SS_SEV_ERROR, ps->file, r[i].line, r[i].msg);
+	vec_free(&ps->pending);
 }
 
 static const char *num(char buf[static 16], unsigned v)
@@ -267,7 +298,7 @@ static char *reader(char *str, int num, void *stream)
 	for (;;) {
 		if (ps->cur >= ps->end) {
 			if (ps->comma_pending) {
-				report(ps, ps->comma_line, "list ends with ',' at the end of the file", NULL);
+				report(ps, ps->comma_line, "the list for '", ps->comma_key, "' ends with ',' at the end of the file", NULL);
 				ps->comma_pending = false;
 			}
 			return NULL;
@@ -299,7 +330,7 @@ static char *reader(char *str, int num, void *stream)
 			return emit_long(ps, str, num, " ", s, e);
 		}
 		if (ps->comma_pending) {
-			report(ps, ps->comma_line, "list ends with ','", NULL);
+			report(ps, ps->comma_line, "the list for '", ps->comma_key, "' ends with ',' before a [section]", NULL);
 			ps->comma_pending = false;
 		}
 		if (*s == '[') {
@@ -322,6 +353,14 @@ static char *reader(char *str, int num, void *stream)
 		}
 		ps->comma_pending = e[-1] == ',';
 		ps->comma_line = ps->line;
+		if (ps->comma_pending) {
+			const char *ke = sep;
+			while (ke > s && is_space(ke[-1]))
+				ke--;
+			size_t kn = (size_t)(ke - s) < sizeof(ps->comma_key) ? (size_t)(ke - s) : sizeof(ps->comma_key) - 1;
+			memcpy(ps->comma_key, s, kn);
+			ps->comma_key[kn] = '\0';
+		}
 		return emit_long(ps, str, num, "", s, e);
 	}
 }
@@ -661,8 +700,13 @@ static int handler(void *user, const char *section, const char *name, const char
 
 	if (ps->sec == SEC_SKIP)
 		return 1;
+	if (!ps->continuation)
+		ps->key_rejected = false;
+	else if (ps->key_rejected)
+		return 1; /* said once for the key's first line */
 	if (ps->sec == SEC_NONE) {
 		report(ps, ps->line, "'", name, "' is outside any [section]", NULL);
+		ps->key_rejected = true;
 		return 1;
 	}
 	if (!*value && !ps->continuation) {
@@ -675,6 +719,7 @@ static int handler(void *user, const char *section, const char *name, const char
 				continue;
 			if (ps->continuation) {
 				report(ps, ps->line, "'", name, "' takes one value, not a list", NULL);
+				ps->key_rejected = true;
 			} else if (ps->global_key_line[k]) {
 				duplicate_key(ps, name, ps->global_key_line[k]);
 			} else {
@@ -684,6 +729,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			return 1;
 		}
 		report(ps, ps->line, "unknown key '", name, "' in [global]", NULL);
+		ps->key_rejected = true;
 		return 1;
 	}
 
@@ -692,8 +738,10 @@ static int handler(void *user, const char *section, const char *name, const char
 		if (strcmp(name, keys[k].name) != 0)
 			continue;
 		if (ps->continuation) {
-			if (!keys[k].list)
+			if (!keys[k].list) {
 				report(ps, ps->line, "'", name, "' takes one value, not a list", NULL);
+				ps->key_rejected = true;
+			}
 			else if (*value)
 				rule_key(ps, rb, (enum key)k, value);
 			return 1;
@@ -707,6 +755,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 1;
 	}
 	report(ps, ps->line, "unknown key '", name, "' in rule '", rb->r.name, "'", NULL);
+	ps->key_rejected = true;
 	return 1;
 }
 
@@ -819,6 +868,7 @@ struct ss_policy *ss_policy_parse(const char *file, const char *text, size_t len
 	ps.cur = text;
 	ps.end = text + len;
 	vec_init(&ps.rules, sizeof(struct rule_build));
+	vec_init(&ps.pending, sizeof(struct pending_report));
 
 	ini_parse_stream(reader, &ps, handler, &ps);
 	end_section(&ps);
@@ -835,6 +885,7 @@ struct ss_policy *ss_policy_parse(const char *file, const char *text, size_t len
 		}
 	}
 	vec_free(&ps.rules);
+	deliver_reports(&ps);
 	if (ps.oom) {
 		arena_free(ar);
 		return NULL;
