@@ -4,6 +4,7 @@
  * a glance. The constructor loads the policy early; every hook also works
  * before it has run.
  */
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,3 +34,5 @@ EXPORT int dup2(int fd, int fd2) { return shim_dup2(fd, fd2); }
 EXPORT int dup3(int fd, int fd2, int flags) { return shim_dup3(fd, fd2, flags); }
 EXPORT int close_range(unsigned int first, unsigned int last, int flags) { return shim_close_range(first, last, flags); }
 EXPORT void closefrom(int lowfd) { shim_closefrom(lowfd); }
+EXPORT int fclose(FILE *fp) { return shim_fclose(fp); }
+EXPORT pid_t _Fork(void) { return shim_fork_raw(); }

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -116,9 +117,7 @@ static void complain(const char *what, int err)
 	fmt_str(&f, ": ");
 	fmt_str(&f, strerrorname_np(err) ? strerrorname_np(err) : "error");
 	fmt_str(&f, "; decision logging is off\n");
-	if (write(2, buf, f.len) < 0) {
-		/* nowhere left to say it */
-	}
+	ss_log_stderr(buf, f.len);
 }
 
 void ss_log_setup(const struct ss_log_config *c)
@@ -184,10 +183,10 @@ static bool sink_still_ours(void)
 	return L.ok;
 }
 
-static void write_all(const char *p, size_t n)
+static void write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(L.fd, p, n);
+		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -202,17 +201,17 @@ static void write_all(const char *p, size_t n)
  * program that never wrote to that pipe itself. Block it around our write and
  * swallow the one we caused, unless the program already had one pending.
  */
-static void write_no_sigpipe(const char *p, size_t n)
+static void write_no_sigpipe(int fd, const char *p, size_t n)
 {
 	sigset_t pipe_set, old, pending;
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
 	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0) {
-		write_all(p, n);
+		write_all(fd, p, n);
 		return;
 	}
 	bool had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-	write_all(p, n);
+	write_all(fd, p, n);
 	if (errno == EPIPE && !had) {
 		struct timespec zero = { 0, 0 };
 		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
@@ -221,14 +220,41 @@ static void write_no_sigpipe(const char *p, size_t n)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/*
+ * Write to a pipe or socket without ever blocking the program or killing it:
+ * a line that does not fit in the pipe now is dropped (a reader that is not
+ * reading must not stall the program on lines it never wrote itself), and
+ * the SIGPIPE of a reader that is gone is swallowed.
+ */
+static void write_pipe(int fd, const char *p, size_t n)
+{
+	int size = fcntl(fd, F_GETPIPE_SZ), queued = 0;
+	if (size > 0 && ioctl(fd, FIONREAD, &queued) == 0 && (size_t)(size - queued) < n + 4096)
+		return;
+	write_no_sigpipe(fd, p, n);
+}
+
+void ss_log_stderr(const char *p, size_t n)
+{
+	int saved = errno;
+	struct stat st;
+	if (fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		if (S_ISFIFO(st.st_mode))
+			write_pipe(2, p, n);
+		else
+			write_all(2, p, n);
+	}
+	errno = saved;
+}
+
 static void emit(struct fmt *f)
 {
 	if (!sink_still_ours())
 		return;
 	if (L.pipe)
-		write_no_sigpipe(f->buf, f->len);
+		write_pipe(L.fd, f->buf, f->len);
 	else
-		write_all(f->buf, f->len);
+		write_all(L.fd, f->buf, f->len);
 }
 
 static void begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level level)

@@ -12,6 +12,7 @@
 #define SOCKSHIM_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "addr.h"
 #include "policy.h"
@@ -28,6 +29,11 @@ struct ss_log_config {
 void ss_log_setup(const struct ss_log_config *c);
 /* The pid stamped on lines; call after fork. */
 void ss_log_set_pid(int pid);
+
+/* Write raw text to fd 2 the safe way (never into a socket, never blocking
+ * on a full pipe, never raising SIGPIPE); errno is preserved. For messages
+ * that must reach the user whatever the log settings (policy errors). */
+void ss_log_stderr(const char *p, size_t n);
 
 bool ss_log_enabled(enum ss_log_level level);
 

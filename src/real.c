@@ -4,6 +4,7 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -66,6 +67,9 @@ REAL(int, dup3, (int fd, int fd2, int flags), (fd, fd2, flags), (int)syscall(SYS
 REAL(int, close_range, (unsigned int first, unsigned int last, int flags), (first, last, flags),
      (int)syscall(SYS_close_range, first, last, flags))
 
+REAL(int, fclose, (FILE *fp), (fp), (errno = EBADF, -1))
+REAL(pid_t, _Fork, (void), (), (pid_t)syscall(SYS_fork))
+
 static void *_Atomic p_closefrom;
 void real_closefrom(int lowfd)
 {
@@ -98,6 +102,8 @@ void real_resolve_all(void)
 		{ &p_dup3, "dup3", (void *)dup3 },
 		{ &p_close_range, "close_range", (void *)close_range },
 		{ &p_closefrom, "closefrom", (void *)closefrom },
+		{ &p_fclose, "fclose", (void *)fclose },
+		{ &p__Fork, "_Fork", (void *)_Fork },
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (!atomic_load_explicit(all[i].slot, memory_order_acquire))

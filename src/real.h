@@ -10,6 +10,7 @@
 #ifndef SOCKSHIM_REAL_H
 #define SOCKSHIM_REAL_H
 
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -33,5 +34,7 @@ int real_dup2(int fd, int fd2);
 int real_dup3(int fd, int fd2, int flags);
 int real_close_range(unsigned int first, unsigned int last, int flags);
 void real_closefrom(int lowfd);
+int real_fclose(FILE *fp);
+pid_t real__Fork(void);
 
 #endif

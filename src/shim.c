@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,16 +142,7 @@ static uint64_t fresh_seed(void)
 
 static void write_stderr(const char *s)
 {
-	size_t n = strlen(s);
-	while (n) {
-		ssize_t w = write(2, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
+	ss_log_stderr(s, strlen(s));
 }
 
 static void load(void)
@@ -212,27 +204,46 @@ static void load(void)
 		g_policy = p;
 }
 
-/* true once the policy is in place; a hook that runs while another thread
- * (or an interrupted frame of this one) is loading passes through instead of
- * waiting, which could deadlock in a signal handler. */
+static _Atomic pid_t g_loader_tid, g_loader_pid;
+
+/*
+ * true once the policy is in place. The first hook to get here loads it.
+ * Other threads wait for the load (a thread started by another library's
+ * constructor must be pinned like any other). Only the loading thread itself
+ * (a signal handler that interrupted the load) and a child forked in the
+ * middle of a load pass through: waiting there would never end.
+ */
 static bool ready(void)
 {
 	int st = atomic_load_explicit(&g_state, memory_order_acquire);
 	if (st == ST_READY)
 		return true;
-	if (st == ST_LOADING)
-		return false;
-	int expected = ST_NEW;
-	if (!atomic_compare_exchange_strong(&g_state, &expected, ST_LOADING))
-		return false;
 	int saved = errno;
-	load();
+	int expected = ST_NEW;
+	if (st == ST_NEW && atomic_compare_exchange_strong(&g_state, &expected, ST_LOADING)) {
+		atomic_store(&g_loader_pid, getpid());
+		atomic_store(&g_loader_tid, gettid());
+		load();
+		atomic_store_explicit(&g_state, ST_READY, memory_order_release);
+		errno = saved;
+		return true;
+	}
+	pid_t me = gettid();
+	/* a load takes milliseconds; give up after a few seconds all the same */
+	for (long spins = 0; spins < 2000000; spins++) {
+		if (atomic_load_explicit(&g_state, memory_order_acquire) == ST_READY) {
+			errno = saved;
+			return true;
+		}
+		if (atomic_load(&g_loader_tid) == me || atomic_load(&g_loader_pid) != getpid())
+			break;
+		sched_yield();
+	}
 	errno = saved;
-	atomic_store_explicit(&g_state, ST_READY, memory_order_release);
-	return true;
+	return false;
 }
 
-static void after_fork_child(void)
+void shim_after_fork_child(void)
 {
 	ss_log_set_pid(getpid());
 	if (g_policy)
@@ -245,7 +256,7 @@ void shim_init(void)
 	real_resolve_all();
 	ready();
 	if (!atomic_exchange(&once, 1))
-		pthread_atfork(NULL, NULL, after_fork_child);
+		pthread_atfork(NULL, NULL, shim_after_fork_child);
 }
 
 /* ---- per-fd knowledge ---- */
@@ -294,6 +305,18 @@ static void mark(int fd, uint32_t bits)
 		fdtab_or(fd, bits);
 }
 
+/*
+ * Could p..p+n be user memory? A pointer below mmap_min_addr or in the
+ * kernel's half cannot be; the shim must not read it (it would fault where
+ * the kernel answers EFAULT), so such calls go to the kernel untouched.
+ * Other bad pointers fault in the shim as they would in any libc function.
+ */
+static bool plausible(const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p;
+	return a >= 65536 && a < ((uintptr_t)1 << 56) && n < ((uintptr_t)1 << 56) - a;
+}
+
 /* ---- one call ---- */
 
 /*
@@ -320,7 +343,7 @@ static bool begin_call(struct ss_call *c, enum ss_op op, int fd, const struct so
 	c->failed = false;
 	c->rule = NULL;
 	ss_actions_init(&c->acts);
-	if (!ss_addr_from_sockaddr(&c->app, sa, len))
+	if (!plausible(sa, len) || !ss_addr_from_sockaddr(&c->app, sa, len))
 		return false;
 	/* An IPv6 address on an IPv4 socket (or the reverse) is the kernel's to refuse. */
 	if ((c->app.family == 6) != (c->family == SS_FAM_V6))
@@ -538,12 +561,12 @@ static bool connect_in_progress(int rc, int err)
 int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct ss_call c;
-	if (addr && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC)
-		return real_connect(fd, addr, len); /* UDP "disconnect" */
 	if (!begin_call(&c, SS_OP_CONNECT, fd, addr, len)) {
 		int rc = real_connect(fd, addr, len);
 		int err = errno;
-		if (connect_in_progress(rc, err))
+		/* AF_UNSPEC dissolves an association: nothing is connecting then */
+		bool unspec = plausible(addr, sizeof(sa_family_t)) && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC;
+		if (connect_in_progress(rc, err) && !unspec)
 			mark(fd, FD_BOUND | FD_CONNECTING);
 		errno = err;
 		return rc;
@@ -596,11 +619,11 @@ static const char *optname(int level, int name)
 int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	const char *pinned = optname(level, name);
-	if (pinned && val && len >= (socklen_t)sizeof(int)) {
-		uint32_t e = fdtab_get(fd);
-		unsigned lock = (e >> (name == SO_REUSEADDR ? FD_RA_SHIFT : FD_RP_SHIFT)) & 3u;
+	uint32_t e = pinned ? fdtab_get(fd) : 0;
+	unsigned lock = (e >> (name == SO_REUSEADDR ? FD_RA_SHIFT : FD_RP_SHIFT)) & 3u;
+	if (lock && len >= (socklen_t)sizeof(int) && plausible(val, sizeof(int))) {
 		bool on = *(const int *)val != 0;
-		if (lock && on != (lock == FD_LOCK_ON)) {
+		if (on != (lock == FD_LOCK_ON)) {
 			/* the policy forced this option; the application's undo is ignored */
 			struct ss_actions a;
 			ss_actions_init(&a);
@@ -624,7 +647,7 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		fmt_i64(&f, level);
 		fmt_char(&f, ':');
 		fmt_i64(&f, name);
-		if (val && len == (socklen_t)sizeof(int)) {
+		if (len == (socklen_t)sizeof(int) && plausible(val, sizeof(int))) {
 			fmt_char(&f, '=');
 			fmt_i64(&f, *(const int *)val);
 		}
@@ -691,7 +714,7 @@ ssize_t shim_sendto(int fd, const void *buf, size_t n, int flags, const struct s
 
 ssize_t shim_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (!msg || !msg->msg_name || !msg->msg_namelen)
+	if (!plausible(msg, sizeof(*msg)) || !msg->msg_name || !msg->msg_namelen)
 		return real_sendmsg(fd, msg, flags);
 	return send_one(fd, NULL, 0, msg, flags, msg->msg_name, msg->msg_namelen);
 }
@@ -708,7 +731,7 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 	for (unsigned i = 0; i < vlen; i++) {
 		struct ss_addr a;
 		const struct msghdr *m = &vec[i].msg_hdr;
-		if (!m->msg_name || !ss_addr_from_sockaddr(&a, m->msg_name, m->msg_namelen))
+		if (!plausible(m->msg_name, m->msg_namelen) || !ss_addr_from_sockaddr(&a, m->msg_name, m->msg_namelen))
 			continue;
 		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, &a, NULL };
 		if (ss_decide(g_policy, &d))
@@ -719,12 +742,13 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 
 int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
-	if (!vec || !batch_needs_rules(fd, vec, vlen)) {
+	if (!plausible(vec, (size_t)vlen * sizeof(*vec)) || !batch_needs_rules(fd, vec, vlen)) {
 		int rc = real_sendmmsg(fd, vec, vlen, flags);
 		if (rc > 0)
 			mark(fd, FD_BOUND);
 		return rc;
 	}
+	int saved = errno;
 	unsigned sent = 0;
 	for (; sent < vlen; sent++) {
 		const struct msghdr *m = &vec[sent].msg_hdr;
@@ -733,6 +757,7 @@ int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		if (r < 0) {
 			if (sent == 0)
 				return -1; /* errno from the first message, as sendmmsg reports it */
+			errno = saved; /* a partial batch succeeds; the error shows on the next call */
 			break;
 		}
 		vec[sent].msg_len = (unsigned)r;
@@ -753,6 +778,23 @@ int shim_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags, int i
 	}
 	errno = err;
 	return rc;
+}
+
+int shim_fclose(FILE *fp)
+{
+	/* glibc closes the fd inside fclose, where no close hook sees it */
+	int fd = plausible(fp, 1) ? fileno(fp) : -1;
+	if (fd >= 0)
+		fdtab_clear(fd);
+	return real_fclose(fp);
+}
+
+pid_t shim_fork_raw(void)
+{
+	pid_t pid = real__Fork();
+	if (pid == 0)
+		shim_after_fork_child();
+	return pid;
 }
 
 int shim_close(int fd)

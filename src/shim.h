@@ -6,11 +6,14 @@
 #ifndef SOCKSHIM_SHIM_H
 #define SOCKSHIM_SHIM_H
 
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 /* Load the policy and open the log, once; safe to call from any hook. */
 void shim_init(void);
+/* Fresh pid and rotation seed in a forked child. */
+void shim_after_fork_child(void);
 
 int shim_socket(int domain, int type, int protocol);
 int shim_socketpair(int domain, int type, int protocol, int sv[2]);
@@ -28,5 +31,7 @@ int shim_dup2(int fd, int fd2);
 int shim_dup3(int fd, int fd2, int flags);
 int shim_close_range(unsigned int first, unsigned int last, int flags);
 void shim_closefrom(int lowfd);
+int shim_fclose(FILE *fp);
+pid_t shim_fork_raw(void);
 
 #endif

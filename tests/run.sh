@@ -32,11 +32,13 @@ for t in "$build"/tests/unit-*; do
 	echo "$(basename "$t"): ${p:-0} passed, ${f:-0} failed"
 done
 
-netns() { # run "$@" in a new network namespace with lo up
+# Each script runs in new network and PID namespaces: only loopback, and when
+# the script ends the kernel kills whatever it left running.
+netns() {
 	if [ "$(id -u)" = 0 ]; then
-		unshare -n -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
+		unshare -n -p -f -m --mount-proc -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
 	else
-		unshare -rn -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
+		unshare -rn -p -f -m --mount-proc -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
 	fi
 }
 
@@ -45,8 +47,12 @@ for s in "$top"/tests/e2e/*.sh "$top"/examples/*/test.sh; do
 	name=${s#"$top"/}
 	[ -n "$only" ] && [[ $name != *$only* ]] && continue
 	T=$(mktemp -d)
-	out=$(cd "$T" && SHIM=$build/libsockshim.so BUILD=$build TOP=$top T=$T timeout 300 bash -c "$(declare -f netns); netns bash '$s'" 2>&1); rc=$?
-	rm -rf "$T"
+	# output to a file, not a pipe: nothing left behind can hold the runner
+	(cd "$T" && SHIM=$build/libsockshim.so BUILD=$build TOP=$top T=$T timeout -k 5 300 \
+		bash -c "$(declare -f netns); netns bash '$s'" >"$T.out" 2>&1 </dev/null)
+	rc=$?
+	out=$(cat "$T.out")
+	rm -rf "$T" "$T.out"
 	if [ $rc -eq 77 ]; then
 		skip=$((skip + 1)); echo "$name: skipped ($(tail -1 <<<"$out"))"; continue
 	fi

@@ -1,0 +1,54 @@
+# Socket calls from signal handlers (PITFALLS 30): SIGALRM every 200 us
+# (setitimer) and SIGUSR1 sent to the workers every 200 us, both handlers doing
+# socket/connect/getsockname/close on a loopback listener, while 4 threads
+# connect in a loop, for 2 seconds, under a rule that pins the source:
+#   pool     source = 127.0.0.2
+#   window   source = 127.0.0.2, source_port = 43000-43999
+# No deadlock (timeout 30), no crash, exit 0, no failed connect, every socket
+# (handler's or worker's) reports 127.0.0.2 from getsockname and the server
+# sees only 127.0.0.2, the handlers' errno is intact, no fd leaked, and the
+# decision log (written from handlers too) has only whole lines.
+. "$TOP/tests/lib.sh"
+
+PORT=9540
+
+run() {
+	name=$1
+	log=$T/$name.log
+	out=$(timeout 30 env SOCKSHIM_LOG=file:$log SOCKSHIM_POLICY="$T/$name.ini" LD_PRELOAD="$SHIM" \
+		"$BUILD/tests/rob_signal" $PORT 2 2>&1)
+	rc=$?
+	expect_eq "$name: exit 0 within 30 s (no deadlock, no crash)" "$rc" "0"
+	expect_match "$name: handlers connected, none failed" "$out" '^handler ok=[1-9][0-9]* fail=0$'
+	expect_match "$name: workers connected, none failed" "$out" '^worker ok=[1-9][0-9]* fail=0$'
+	expect_match "$name: every socket's getsockname shows 127.0.0.2" "$out" '^local 127\.0\.0\.2=[0-9]+$'
+	expect_match "$name: server saw only 127.0.0.2" "$out" '^server-peer 127\.0\.0\.2=[0-9]+$'
+	expect_match "$name: errno intact in the handlers" "$out" '^errno-clobbered=0$'
+	expect_match "$name: no fd leaked" "$out" '^fds before=([0-9]+) after=\1$'
+	ok_total=$(printf '%s\n' "$out" | sed -n 's/^\(handler\|worker\) ok=\([0-9]*\).*/\2/p' | paste -sd+ | bc)
+	lines=$(grep -c " info connect fd=[0-9]* tcp 127\.0\.0\.1:$PORT rule=$name actions=source=127\.0\.0\.2[:0-9]* rc=\(0\|-1 errno=EINPROGRESS\)\$" "$log")
+	expect_eq "$name: one whole log line per connect" "$lines" "$ok_total"
+	expect_eq "$name: one start line, nothing else in the log" \
+		"$(grep -vc ' info connect ' "$log")/$(grep -c ' info start .*program=rob_signal ' "$log")" "1/1"
+}
+
+policy pool.ini > /dev/null <<EOF
+[pool]
+on = connect
+port = $PORT
+source = 127.0.0.2
+EOF
+run pool
+
+policy window.ini > /dev/null <<EOF
+[window]
+on = connect
+port = $PORT
+source = 127.0.0.2
+source_port = 43000-43999
+EOF
+run window
+expect_eq "window: every logged source port inside 43000-43999" \
+	"$(grep -c 'actions=source=127\.0\.0\.2:43[0-9][0-9][0-9] ' "$log")" "$ok_total"
+
+finish
