@@ -240,6 +240,10 @@ int ss_act_source(struct ss_call *c, const struct ss_addr *dest)
 			return 0;
 		}
 		if (bind_to(c, &src) == 0) {
+			/* move the cursor past the busy ports too, so the next
+			 * connection does not land on the port just taken */
+			if (i > 0 && r->rotate == SS_ROTATE_SEQUENTIAL)
+				atomic_fetch_add_explicit(&r->state->port_cursor, i, memory_order_relaxed);
 			ss_actions_add_addr(&c->acts, "source", &src, true);
 			c->ent |= FD_BOUND;
 			fdtab_or(c->fd, FD_BOUND);

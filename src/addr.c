@@ -14,7 +14,8 @@ static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
 bool ss_addr_from_sockaddr(struct ss_addr *a, const struct sockaddr *sa, socklen_t len)
 {
 	memset(a, 0, sizeof(*a));
-	if (!sa || len < (socklen_t)sizeof(sa_family_t))
+	/* the kernel refuses lengths beyond sockaddr_storage with EINVAL */
+	if (!sa || len < (socklen_t)sizeof(sa_family_t) || len > (socklen_t)sizeof(struct sockaddr_storage))
 		return false;
 	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;

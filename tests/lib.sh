@@ -39,8 +39,8 @@ policy() {
 
 # shim POLICY COMMAND...: run COMMAND preloaded with the shim.
 shim() {
-	pol=$1; shift
-	SOCKSHIM_POLICY=$pol LD_PRELOAD="$SHIM${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+	local shim_policy=$1; shift
+	SOCKSHIM_POLICY=$shim_policy LD_PRELOAD="$SHIM${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
 }
 
 # wait_port PORT [ADDR]: wait (at most 5 s) until something listens on ADDR:PORT.
