@@ -4,6 +4,8 @@
  * a glance. The constructor loads the policy early; every hook also works
  * before it has run.
  */
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,3 +38,22 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags) { retur
 EXPORT void closefrom(int lowfd) { shim_closefrom(lowfd); }
 EXPORT int fclose(FILE *fp) { return shim_fclose(fp); }
 EXPORT pid_t _Fork(void) { return shim_fork_raw(); }
+
+/* fcntl's third argument is an int or a pointer; one word carries either. */
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return shim_fcntl(fd, cmd, arg, 0);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return shim_fcntl(fd, cmd, arg, 1);
+}

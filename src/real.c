@@ -4,6 +4,7 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
@@ -70,6 +71,22 @@ REAL(int, close_range, (unsigned int first, unsigned int last, int flags), (firs
 REAL(int, fclose, (FILE *fp), (fp), (errno = EBADF, -1))
 REAL(pid_t, _Fork, (void), (), (pid_t)syscall(SYS_fork))
 
+/* fcntl is variadic: its argument travels as one pointer-sized word, as
+ * glibc itself reads it, and the real function is called as variadic. */
+#define REAL_FCNTL(name)                                                                 \
+	static void *_Atomic p_##name;                                                   \
+	int real_##name(int fd, int cmd, void *arg)                                       \
+	{                                                                                 \
+		void *f = atomic_load_explicit(&p_##name, memory_order_acquire);         \
+		if (!f)                                                                   \
+			f = resolve(&p_##name, #name, (void *)name);                      \
+		if (f)                                                                    \
+			return ((int (*)(int, int, ...))f)(fd, cmd, arg);                 \
+		return (int)syscall(SYS_fcntl, fd, cmd, arg);                             \
+	}
+REAL_FCNTL(fcntl)
+REAL_FCNTL(fcntl64)
+
 static void *_Atomic p_closefrom;
 void real_closefrom(int lowfd)
 {
@@ -103,6 +120,8 @@ void real_resolve_all(void)
 		{ &p_close_range, "close_range", (void *)close_range },
 		{ &p_closefrom, "closefrom", (void *)closefrom },
 		{ &p_fclose, "fclose", (void *)fclose },
+		{ &p_fcntl, "fcntl", (void *)fcntl },
+		{ &p_fcntl64, "fcntl64", (void *)fcntl64 },
 		{ &p__Fork, "_Fork", (void *)_Fork },
 	};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

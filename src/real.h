@@ -35,6 +35,8 @@ int real_dup3(int fd, int fd2, int flags);
 int real_close_range(unsigned int first, unsigned int last, int flags);
 void real_closefrom(int lowfd);
 int real_fclose(FILE *fp);
+int real_fcntl(int fd, int cmd, void *arg);
+int real_fcntl64(int fd, int cmd, void *arg);
 pid_t real__Fork(void);
 
 #endif

@@ -518,6 +518,8 @@ int shim_listen(int fd, int backlog)
 	errno = saved;
 	if (!ok)
 		return real_listen(fd, backlog);
+	if (!unbound && !(e & FD_BOUND))
+		unbound = c.app.port == 0 && ss_addr_is_any(&c.app); /* adopted: as the kernel says */
 	if (e & FD_LISTEN_SET) {
 		if (c.rule)
 			atomic_fetch_sub_explicit(&c.rule->state->matched, 1, memory_order_relaxed);
@@ -780,6 +782,17 @@ int shim_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags, int i
 	return rc;
 }
 
+int shim_fcntl(int fd, int cmd, void *arg, int is64)
+{
+	int rc = is64 ? real_fcntl64(fd, cmd, arg) : real_fcntl(fd, cmd, arg);
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
+		int saved = errno;
+		fdtab_set(rc, fdtab_get(fd)); /* the same socket, with what we know of it */
+		errno = saved;
+	}
+	return rc;
+}
+
 int shim_fclose(FILE *fp)
 {
 	/* glibc closes the fd inside fclose, where no close hook sees it */
@@ -811,7 +824,7 @@ int shim_dup(int fd)
 {
 	int rc = real_dup(fd);
 	if (rc >= 0)
-		fdtab_set(rc, fdtab_get(fd) & ~(uint32_t)FD_LISTENING);
+		fdtab_set(rc, fdtab_get(fd));
 	return rc;
 }
 

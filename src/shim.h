@@ -32,6 +32,8 @@ int shim_dup3(int fd, int fd2, int flags);
 int shim_close_range(unsigned int first, unsigned int last, int flags);
 void shim_closefrom(int lowfd);
 int shim_fclose(FILE *fp);
+/* fcntl and fcntl64; is64 picks which real function is called. */
+int shim_fcntl(int fd, int cmd, void *arg, int is64);
 pid_t shim_fork_raw(void);
 
 #endif

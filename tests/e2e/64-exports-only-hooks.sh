@@ -8,7 +8,7 @@
 . "$TOP/tests/lib.sh"
 
 PORT=9640
-want="_Fork accept accept4 bind close close_range closefrom connect dup dup2 dup3 fclose listen sendmmsg sendmsg sendto setsockopt socket socketpair"
+want="_Fork accept accept4 bind close close_range closefrom connect dup dup2 dup3 fclose fcntl fcntl64 listen sendmmsg sendmsg sendto setsockopt socket socketpair"
 got=$(nm -D --defined-only "$SHIM" | awk '{print $NF}' | sed 's/@.*//' | sort | tr '\n' ' ' | sed 's/ $//')
 expect_eq "nm -D --defined-only lists exactly the hooks" "$got" "$want"
 expect_eq "no ini_* symbol in the dynamic table" "$(nm -D "$SHIM" | grep -c ' ini_')" "0"
