@@ -57,7 +57,7 @@ static int move_high(int fd)
 	int target = 900;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1024)
 		target = (int)rl.rlim_cur > 64 ? (int)rl.rlim_cur - 24 : 10;
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, target);
+	int high = real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)target);
 	if (high < 0)
 		return fd;
 	real_close(fd);
@@ -228,7 +228,7 @@ static void write_no_sigpipe(int fd, const char *p, size_t n)
  */
 static void write_pipe(int fd, const char *p, size_t n)
 {
-	int size = fcntl(fd, F_GETPIPE_SZ), queued = 0;
+	int size = real_fcntl(fd, F_GETPIPE_SZ, NULL), queued = 0;
 	if (size > 0 && ioctl(fd, FIONREAD, &queued) == 0 && (size_t)(size - queued) < n + 4096)
 		return;
 	write_no_sigpipe(fd, p, n);

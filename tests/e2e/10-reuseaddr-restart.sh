@@ -60,10 +60,12 @@ time_wait() {
 	return 1
 }
 
-# first_run PORT [shim POLICY]: a server that serves one client and exits.
+# first_run PORT [POLICY]: a server (under the shim with POLICY) that serves
+# one client and exits. timeout stays outside the preload so $! is its pid.
 first_run() {
-	port=$1; shift
-	"$@" timeout 10 "$PY" "$T/server.py" "$port" > "$T/first.$port" 2> "$T/first.$port.err" &
+	port=$1
+	if [ $# -gt 1 ]; then set -- env SOCKSHIM_POLICY="$2" LD_PRELOAD="$SHIM"; else set --; fi
+	timeout 10 "$@" "$PY" "$T/server.py" "$port" > "$T/first.$port" 2> "$T/first.$port.err" &
 	pid=$!; pids="$pids $pid"
 	wait_port "$port"
 	client=$(timeout 10 "$PY" "$T/client.py" "$port" 2>&1)
@@ -89,13 +91,13 @@ expect_match "bare: restart fails with EADDRINUSE" "$out" '^bind-failed EADDRINU
 expect_match "bare: first run had SO_REUSEADDR=0" "$(cat "$T/first.9010")" 'reuseaddr=0'
 
 # ---- both runs under the shim: the restart succeeds ----
-first_run 9020 shim "$pol"
+first_run 9020 "$pol"
 check "shim: server's port 9020 is in TIME_WAIT" time_wait 9020
 expect_match "shim: first run's listener had SO_REUSEADDR=1 (kernel)" "$(cat "$T/first.9020")" 'listening reuseaddr=1'
-expect_match "shim: first run logged the start line" "$(cat "$T/first.9020.err")" ' start .*program=python'
+expect_eq "shim: first run logged one start line" "$(grep -c ' start .*program=python' "$T/first.9020.err")" "1"
 expect_match "shim: first run logged the forced bind" "$(cat "$T/first.9020.err")" \
 	'bind fd=[0-9]+ tcp 127\.0\.0\.1:9020 rule=legacy-restart actions=reuseaddr=force rc=0'
-shim "$pol" timeout 10 "$PY" "$T/server.py" 9020 > "$T/second.9020" 2> "$T/second.9020.err" &
+timeout 10 env SOCKSHIM_POLICY="$pol" LD_PRELOAD="$SHIM" "$PY" "$T/server.py" 9020 > "$T/second.9020" 2> "$T/second.9020.err" &
 pid=$!; pids="$pids $pid"
 if wait_port 9020; then
 	ok "shim: restart listens on 9020 despite TIME_WAIT"
@@ -114,7 +116,7 @@ expect_match "shim: restart log line rc=0" "$(cat "$T/second.9020.err")" \
 # ---- first run bare, restart under the shim: still fails (PITFALLS 11) ----
 first_run 9030
 check "bare then shim: port 9030 in TIME_WAIT" time_wait 9030
-out=$(shim "$pol" timeout 10 "$PY" "$T/server.py" 9030 2> "$T/third.err"); rc=$?
+out=$(timeout 10 env SOCKSHIM_POLICY="$pol" LD_PRELOAD="$SHIM" "$PY" "$T/server.py" 9030 2> "$T/third.err"); rc=$?
 expect_eq "bare then shim: restart still fails (old TIME_WAIT lacks the flag)" "$rc/$out" "3/bind-failed EADDRINUSE"
 expect_match "bare then shim: log shows the failed bind" "$(cat "$T/third.err")" \
 	'bind fd=[0-9]+ tcp 127\.0\.0\.1:9030 rule=legacy-restart actions=reuseaddr=force rc=-1 errno=EADDRINUSE'
