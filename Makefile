@@ -33,14 +33,14 @@ BUILD := build
 # The engine: pure code shared by every front end.
 ENGINE_SRC := src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/policy.c src/engine.c src/rotate.c
 # The preload front end.
-SHIM_SRC   := src/log.c src/real.c src/fdtab.c src/actions.c src/shim.c src/hooks.c
+SHIM_SRC   := src/log.c src/real.c src/fdtab.c src/optlog.c src/actions.c src/shim.c src/hooks.c
 ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
 
 LIB := $(BUILD)/libsockshim.so
 LAUNCHER := $(BUILD)/sockshim
 
-.PHONY: all test tests-build deps install install-config uninstall clean demo
+.PHONY: all test tests-build deps install install-config uninstall clean demo bench
 all: $(LIB) $(LAUNCHER) $(BUILD)/libsockshim-engine.a
 
 $(BUILD):
@@ -94,6 +94,10 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory tests-build
 	@tests/run.sh $(ONLY)
+
+# make bench [ONLY=substring]: the benchmarks of tests/bench/, a table of figures.
+bench: all
+	@BUILD=$(BUILD) tests/bench/run.sh $(ONLY)
 
 clean:
 	rm -rf $(BUILD) sockshim

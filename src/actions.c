@@ -5,10 +5,13 @@
 #include "actions.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "fdtab.h"
+#include "fmt.h"
+#include "optlog.h"
 #include "real.h"
 #include "rotate.h"
 
@@ -65,7 +68,8 @@ void ss_act_reuse(struct ss_call *c)
 	}
 }
 
-void ss_act_sockopts(struct ss_call *c)
+/* Set the rule's options on fd; log them unless quiet (a replay). */
+static void sockopts_on(struct ss_call *c, int fd, bool quiet)
 {
 	const struct ss_rule *r = c->rule;
 	for (unsigned i = 0; i < r->nsockopts; i++) {
@@ -73,24 +77,31 @@ void ss_act_sockopts(struct ss_call *c)
 		enum ss_optscope sc = o->opt->scope;
 		if ((sc == SS_SCOPE_IPV4 && c->family != SS_FAM_V4) || (sc == SS_SCOPE_IPV6 && c->family != SS_FAM_V6) ||
 		    (sc == SS_SCOPE_TCP && c->proto != SS_PROTO_TCP)) {
-			ss_actions_add(&c->acts, "skip", o->opt->name);
+			if (!quiet)
+				ss_actions_add(&c->acts, "skip", o->opt->name);
 			continue;
 		}
-		ss_actions_add(&c->acts, "sockopt", o->text);
+		if (!quiet)
+			ss_actions_add(&c->acts, "sockopt", o->text);
 		if (c->dry)
 			continue;
 		int rc;
 		if (o->opt->kind == SS_OPT_STRING) {
-			rc = real_setsockopt(c->fd, o->opt->level, o->opt->optname, o->sval, (socklen_t)strlen(o->sval) + 1);
+			rc = real_setsockopt(fd, o->opt->level, o->opt->optname, o->sval, (socklen_t)strlen(o->sval) + 1);
 		} else if (o->opt->kind == SS_OPT_LINGER) {
 			struct linger lg = { o->ival >= 0, o->ival >= 0 ? o->ival : 0 };
-			rc = real_setsockopt(c->fd, o->opt->level, o->opt->optname, &lg, sizeof(lg));
+			rc = real_setsockopt(fd, o->opt->level, o->opt->optname, &lg, sizeof(lg));
 		} else {
-			rc = real_setsockopt(c->fd, o->opt->level, o->opt->optname, &o->ival, sizeof(o->ival));
+			rc = real_setsockopt(fd, o->opt->level, o->opt->optname, &o->ival, sizeof(o->ival));
 		}
-		if (rc < 0)
+		if (rc < 0 && !quiet)
 			add_failure(c, o->opt->name, errno);
 	}
+}
+
+void ss_act_sockopts(struct ss_call *c)
+{
+	sockopts_on(c, c->fd, false);
 }
 
 bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target)
@@ -131,129 +142,334 @@ bool ss_socket_is_bound(const struct ss_call *c)
 	return bound;
 }
 
-/* Pick the pool address for this socket and destination: an IPv6 socket
- * talking to an IPv4-mapped destination needs an IPv4(-mapped) source. */
-static bool pick_address(struct ss_call *c, const struct ss_addr *dest, struct ss_addr *out)
-{
-	const struct ss_rule *r = c->rule;
-	uint32_t v4;
-	int want = (c->family == SS_FAM_V4 || ss_addr_v4_view(dest, &v4)) ? 4 : 6;
+/*
+ * The pool addresses usable for this socket and destination, starting at the
+ * rule's cursor: an IPv6 socket talking to an IPv4-mapped destination needs
+ * an IPv4(-mapped) source. With no pool, one wildcard "address" (only the
+ * port is pinned).
+ */
+struct sources {
+	const struct ss_rule *r;
+	int want, sockfam;
+	uint32_t start, i;
+};
 
-	if (r->nsource == 0) {
-		memset(out, 0, sizeof(*out)); /* wildcard: only the port is pinned */
-		out->family = c->family == SS_FAM_V6 ? 6 : 4;
+static void sources_init(struct sources *it, struct ss_call *c, const struct ss_addr *dest)
+{
+	uint32_t v4;
+	it->r = c->rule;
+	it->sockfam = c->family == SS_FAM_V6 ? 6 : 4;
+	it->want = (c->family == SS_FAM_V4 || ss_addr_v4_view(dest, &v4)) ? 4 : 6;
+	it->i = 0;
+	it->start = it->r->nsource ? ss_rotate_next(it->r->state, SS_CURSOR_ADDR, it->r->nsource, it->r->rotate, NULL) : 0;
+}
+
+static bool sources_next(struct sources *it, struct ss_addr *out)
+{
+	const struct ss_rule *r = it->r;
+	if (!r->nsource) {
+		if (it->i++)
+			return false;
+		memset(out, 0, sizeof(*out));
+		out->family = it->sockfam;
 		return true;
 	}
-	uint32_t start = ss_rotate_next(&r->state->addr_cursor, r->nsource, r->rotate);
-	for (uint32_t i = 0; i < r->nsource; i++) {
-		const struct ss_addr *s = &r->source[(start + i) % r->nsource];
-		if (s->family != want)
+	while (it->i < r->nsource) {
+		const struct ss_addr *s = &r->source[(it->start + it->i++) % r->nsource];
+		if (s->family != it->want)
 			continue;
 		*out = *s;
-		return ss_addr_for_family(out, c->family == SS_FAM_V6 ? 6 : 4);
+		if (ss_addr_for_family(out, it->sockfam))
+			return true;
 	}
 	return false;
 }
 
-static int bind_to(struct ss_call *c, const struct ss_addr *a)
+static int bind_to(int fd, const struct ss_addr *a)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = ss_addr_to_sockaddr(a, &ss);
-	return real_bind(c->fd, (struct sockaddr *)&ss, len);
+	return real_bind(fd, (struct sockaddr *)&ss, len);
 }
 
-int ss_act_source(struct ss_call *c, const struct ss_addr *dest)
+/* "key=ADDR:ERRNO" (with the port when there is one) */
+static void add_busy(struct ss_call *c, const char *key, const struct ss_addr *a, int err)
+{
+	char v[96];
+	struct fmt f;
+	fmt_init(&f, v, sizeof(v));
+	if (a->port)
+		fmt_endpoint(&f, a);
+	else
+		fmt_ip(&f, a);
+	fmt_char(&f, ':');
+	fmt_str(&f, ss_errno_name(err));
+	ss_actions_add(&c->acts, key, v);
+}
+
+static void add_count(struct ss_call *c, const char *key, uint32_t n)
+{
+	char v[16];
+	struct fmt f;
+	fmt_init(&f, v, sizeof(v));
+	fmt_u64(&f, n);
+	ss_actions_add(&c->acts, key, v);
+}
+
+/*
+ * A UDP port the shim picks is never shared: replies to two sockets on one
+ * port go to only one of them. Clear the reuse flags (only when the
+ * application may have set them) and pin them off.
+ */
+static void udp_exclusive(struct ss_call *c, int fd)
+{
+	if (c->proto != SS_PROTO_UDP)
+		return;
+	if (c->ent & (FD_APPREUSE | FD_ADOPTED)) {
+		int off = 0;
+		real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &off, sizeof(off));
+		real_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &off, sizeof(off));
+		ss_actions_add(&c->acts, "exclusive", "udp");
+	}
+	c->ent = (c->ent & ~(FD_RA_MASK | FD_RP_MASK | FD_APPREUSE)) | FD_LOCK_OFF << FD_RA_SHIFT | FD_LOCK_OFF << FD_RP_SHIFT;
+}
+
+static void mark_bound(struct ss_call *c)
+{
+	c->ent |= FD_BOUND;
+	fdtab_set(c->fd, c->ent);
+}
+
+enum plan {
+	PLAN_NONE,   /* nothing to bind: pass the call on */
+	PLAN_NOPORT, /* bind pool addresses, the kernel picks the port at connect */
+	PLAN_WINDOW, /* bind explicit ports of the window */
+};
+
+/* What the rule asks for this socket; logs the skips and dry-run intent. */
+static enum plan plan_source(struct ss_call *c, const struct ss_addr *dest, struct sources *it)
 {
 	const struct ss_rule *r = c->rule;
-	struct ss_addr src;
-
 	if (!r->nsource && !r->has_source_port)
-		return 0;
+		return PLAN_NONE;
 	if (ss_socket_is_bound(c)) {
 		/* never re-bind: the application (or an earlier call) chose already */
 		ss_actions_add(&c->acts, "skip", (c->ent & FD_APPBOUND) ? "app-bound" : "bound");
-		return 0;
+		return PLAN_NONE;
 	}
-	if (!pick_address(c, dest, &src)) {
+	struct ss_addr first;
+	sources_init(it, c, dest);
+	if (!sources_next(it, &first)) {
 		ss_actions_add(&c->acts, "skip", "no-source-for-family");
-		return 0;
+		return PLAN_NONE;
 	}
-
-	if (!r->has_source_port) {
-		ss_actions_add_addr(&c->acts, "source", &src, false);
-		if (c->dry)
-			return 0;
-		/* Leave the port to connect(), which checks the full 4-tuple: the
-		 * pool is then not limited to one port range in total. */
-		if (c->proto == SS_PROTO_TCP) {
-			int one = 1;
-			real_setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-		}
-		if (bind_to(c, &src) < 0) {
-			int e = errno;
-			add_failure(c, "source", e);
-			errno = e;
-			return -1;
-		}
-		c->ent |= FD_BOUND;
-		fdtab_or(c->fd, FD_BOUND);
-		return 0;
-	}
-
-	const struct ss_portset *w = &r->source_port;
-	if (r->rotate == SS_ROTATE_KERNEL) {
+	it->i = 0; /* the executor starts from the same address */
+	if (r->has_source_port && r->rotate == SS_ROTATE_KERNEL) {
+		const struct ss_portset *w = &r->source_port;
 		uint32_t range = (uint32_t)w->r[0].hi << 16 | w->r[0].lo;
-		if (c->dry) {
-			ss_actions_add_addr(&c->acts, "source", &src, false);
-			ss_actions_add(&c->acts, "rotate", "kernel");
-			return 0;
-		}
-		if (real_setsockopt(c->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) == 0) {
+		if (c->dry || real_setsockopt(c->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) == 0) {
 			ss_actions_add(&c->acts, "rotate", "kernel");
 			if (!r->nsource)
-				return 0; /* connect() binds inside the window */
-			ss_actions_add_addr(&c->acts, "source", &src, false);
-			int one = 1;
-			if (c->proto == SS_PROTO_TCP)
-				real_setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-			if (bind_to(c, &src) < 0) {
-				int e = errno;
-				add_failure(c, "source", e);
-				errno = e;
-				return -1;
-			}
-			c->ent |= FD_BOUND;
-			fdtab_or(c->fd, FD_BOUND);
-			return 0;
+				return PLAN_NONE; /* connect() binds inside the window */
+		} else {
+			/* an older kernel: rotate here instead */
+			ss_actions_add(&c->acts, "rotate", "kernel-unavailable");
+			if (c->dry)
+				return PLAN_NONE;
+			return PLAN_WINDOW;
 		}
-		/* an older kernel: rotate here instead */
-		ss_actions_add(&c->acts, "rotate", "kernel-unavailable");
 	}
+	if (c->dry) {
+		if (r->has_source_port && r->rotate != SS_ROTATE_KERNEL)
+			first.port = ss_portset_nth(&r->source_port, 0);
+		ss_actions_add_addr(&c->acts, "source", &first, first.port != 0);
+		return PLAN_NONE;
+	}
+	return r->has_source_port && r->rotate != SS_ROTATE_KERNEL ? PLAN_WINDOW : PLAN_NOPORT;
+}
 
-	uint32_t n = w->count;
-	uint32_t start = ss_rotate_next(&r->state->port_cursor, n, r->rotate);
-	int err = EADDRINUSE;
-	for (uint32_t i = 0; i < n; i++) {
-		src.port = ss_portset_nth(w, (start + i) % n);
-		if (c->dry) {
-			ss_actions_add_addr(&c->acts, "source", &src, true);
-			return 0;
+/*
+ * Bind fd to each usable pool address in turn with the port left to the
+ * kernel, and (when to is not NULL) connect. A pool address with no port left
+ * for this destination (EADDRNOTAVAIL at connect: every 4-tuple taken) hands
+ * over to the next one on the same socket: a socket bound with
+ * IP_BIND_ADDRESS_NO_PORT may be bound again until it connects.
+ */
+static int source_noport(struct ss_call *c, struct sources *it, const struct sockaddr *to, socklen_t tolen)
+{
+	struct ss_addr src;
+	int err = EADDRNOTAVAIL;
+	if (c->proto == SS_PROTO_TCP) {
+		int one = 1;
+		real_setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	}
+	udp_exclusive(c, c->fd);
+	while (sources_next(it, &src)) {
+		if (bind_to(c->fd, &src) < 0) {
+			err = errno;
+			if (err != EADDRNOTAVAIL && err != EADDRINUSE)
+				break;
+			add_busy(c, "busy", &src, err);
+			continue;
 		}
-		if (bind_to(c, &src) == 0) {
-			/* move the cursor past the busy ports too, so the next
-			 * connection does not land on the port just taken */
-			if (i > 0 && r->rotate == SS_ROTATE_SEQUENTIAL)
-				atomic_fetch_add_explicit(&r->state->port_cursor, i, memory_order_relaxed);
-			ss_actions_add_addr(&c->acts, "source", &src, true);
-			c->ent |= FD_BOUND;
-			fdtab_or(c->fd, FD_BOUND);
-			return 0;
-		}
+		int rc = to ? real_connect(c->fd, to, tolen) : 0;
 		err = errno;
-		if (err != EADDRINUSE)
-			break; /* not a busy port: the window will not help */
+		if (rc < 0 && err == EADDRNOTAVAIL) {
+			add_busy(c, "busy", &src, err); /* no port left from here: the next address */
+			continue;
+		}
+		ss_actions_add_addr(&c->acts, "source", &src, false);
+		mark_bound(c);
+		errno = err;
+		return rc;
 	}
 	add_failure(c, "source", err);
 	errno = err;
 	return -1;
+}
+
+/*
+ * A fresh socket like c->fd (family, type, non-blocking) carrying every
+ * option the application set on c->fd and the rule's own, for a retry.
+ * -1 with errno when no socket can be had; -2 when the application's options
+ * are not all known (set before the shim was loaded, or too many to keep).
+ */
+static int fresh_socket(struct ss_call *c)
+{
+	if (c->ent & FD_ADOPTED)
+		return -2; /* created before the shim was loaded: options unknown */
+	int fl = real_fcntl(c->fd, F_GETFL, NULL);
+	if (fl < 0)
+		return -1;
+	int type = (c->proto == SS_PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | ((fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
+	int s = real_socket(c->family == SS_FAM_V6 ? AF_INET6 : AF_INET, type, 0);
+	if (s < 0)
+		return -1;
+	if (!optlog_replay(c->fd, s)) {
+		real_close(s);
+		return -2;
+	}
+	sockopts_on(c, s, true);
+	udp_exclusive(c, s);
+	return s;
+}
+
+/* Put s in place of c->fd (same fd number, same close-on-exec flag). */
+static int install(struct ss_call *c, int s)
+{
+	int fdfl = real_fcntl(c->fd, F_GETFD, NULL);
+	int rc = real_dup3(s, c->fd, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	int err = errno;
+	real_close(s);
+	errno = err;
+	return rc;
+}
+
+/*
+ * Bind explicit ports of the window, from the rule's cursor, on each usable
+ * pool address in turn. A busy port (EADDRINUSE at bind) is skipped on the
+ * same socket. A port whose 4-tuple is taken (EADDRNOTAVAIL at connect)
+ * leaves the socket bound for good, so the next port is tried on a fresh
+ * socket, which replaces the application's on success. When the window is
+ * full the last error is the kernel's own and the application gets it.
+ */
+static int source_window(struct ss_call *c, struct sources *it, const struct sockaddr *to, socklen_t tolen)
+{
+	const struct ss_rule *r = c->rule;
+	const struct ss_portset *w = &r->source_port;
+	uint32_t n = w->count, busy = 0, retries = 0;
+	uint64_t ticket;
+	uint32_t start = ss_rotate_next(r->state, SS_CURSOR_PORT, n, r->rotate, &ticket);
+	uint32_t stride = ss_rotate_stride(r->state, ticket, n, r->rotate);
+	struct ss_addr src;
+	int s = c->fd, err = EADDRINUSE;
+	bool spoiled = false; /* s is bound and can no longer be used */
+
+	udp_exclusive(c, c->fd);
+	while (sources_next(it, &src)) {
+		for (uint32_t i = 0; i < n; i++) {
+			src.port = ss_portset_nth(w, (uint32_t)((start + (uint64_t)i * stride) % n));
+			if (spoiled) {
+				int fresh = fresh_socket(c);
+				if (fresh < 0) {
+					if (fresh == -2)
+						ss_actions_add(&c->acts, "noretry", "options-unknown");
+					else
+						add_failure(c, "retry", errno);
+					err = EADDRNOTAVAIL; /* what the last connect said */
+					goto out;
+				}
+				if (s != c->fd)
+					real_close(s);
+				s = fresh;
+				spoiled = false;
+			}
+			if (bind_to(s, &src) < 0) {
+				err = errno;
+				if (err == EADDRINUSE) {
+					busy++;
+					continue;
+				}
+				if (err == EADDRNOTAVAIL && r->nsource > 1) {
+					add_busy(c, "busy", &src, err);
+					break; /* not an address of this host: the next one */
+				}
+				goto out;
+			}
+			if (r->rotate == SS_ROTATE_SEQUENTIAL && i > 0)
+				ss_rotate_skip(r->state, SS_CURSOR_PORT, ticket, i); /* past the busy ports too */
+			int rc = to ? real_connect(s, to, tolen) : 0;
+			err = errno;
+			if (rc < 0 && err == EADDRNOTAVAIL) {
+				if (retries++ < 4)
+					add_busy(c, "taken", &src, err);
+				spoiled = true;
+				continue;
+			}
+			if (busy)
+				add_count(c, "busy-ports", busy);
+			if (retries)
+				add_count(c, "retries", retries);
+			ss_actions_add_addr(&c->acts, "source", &src, true);
+			if (s != c->fd && install(c, s) < 0) {
+				/* cannot happen short of fd exhaustion: keep the kernel's error */
+				add_failure(c, "retry", errno);
+				errno = EADDRNOTAVAIL;
+				return -1;
+			}
+			mark_bound(c);
+			errno = err;
+			return rc;
+		}
+	}
+out:
+	if (s != c->fd)
+		real_close(s);
+	if (busy)
+		add_count(c, "busy-ports", busy);
+	if (retries)
+		add_count(c, "retries", retries);
+	add_failure(c, "source", err);
+	errno = err;
+	return -1;
+}
+
+int ss_act_source(struct ss_call *c, const struct ss_addr *dest)
+{
+	struct sources it;
+	switch (plan_source(c, dest, &it)) {
+	case PLAN_NOPORT: return source_noport(c, &it, NULL, 0);
+	case PLAN_WINDOW: return source_window(c, &it, NULL, 0);
+	default: return 0;
+	}
+}
+
+int ss_act_connect(struct ss_call *c, const struct ss_addr *dest, const struct sockaddr *to, socklen_t tolen)
+{
+	struct sources it;
+	switch (plan_source(c, dest, &it)) {
+	case PLAN_NOPORT: return source_noport(c, &it, to, tolen);
+	case PLAN_WINDOW: return source_window(c, &it, to, tolen);
+	default: return real_connect(c->fd, to, tolen);
+	}
 }

@@ -43,12 +43,23 @@ void ss_act_sockopts(struct ss_call *c);
 bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target);
 
 /*
- * Pin the source address/port before connecting or sending to dest.
+ * Pin the source address/port before sending to dest (UDP's first send).
  * Returns 0 when bound or nothing was to be done, -1 with errno when the
  * bind failed (the kernel's own error, e.g. EADDRINUSE when the whole port
  * window is busy).
  */
 int ss_act_source(struct ss_call *c, const struct ss_addr *dest);
+
+/*
+ * connect(c->fd, to) from the rule's source. A pool address with no port
+ * left for this destination hands over to the next address on the same
+ * socket; a window port whose 4-tuple is taken (EADDRNOTAVAIL) is retried
+ * from the next port on a fresh socket carrying the application's options,
+ * put in place on the application's fd. Returns connect's result with
+ * errno: the application sees one connect. With no source to pin it is
+ * just the real connect.
+ */
+int ss_act_connect(struct ss_call *c, const struct ss_addr *dest, const struct sockaddr *to, socklen_t tolen);
 
 /* true when the socket already has a local address (asks the kernel only
  * for sockets the shim did not see created). */

@@ -28,6 +28,7 @@
 #define FD_LISTENING   0x0100u
 #define FD_ADOPTED     0x0200u /* created before or outside the shim: state not known */
 #define FD_LISTEN_SET  0x0400u /* FD_LISTEN_RULE holds the listen decision, made at bind */
+#define FD_APPREUSE    0x0800u /* the application turned SO_REUSEADDR or SO_REUSEPORT on */
 /* The rule (index + 1, 0 = none) that will decide listen(), from the address
  * the application passed to bind(): listen() itself passes none. */
 #define FD_LISTEN_SHIFT 16

@@ -28,7 +28,7 @@
 
 enum key {
 	K_ON, K_PROTO, K_FAMILY, K_ADDR, K_PORT, K_PROGRAM,
-	K_REUSEADDR, K_REUSEPORT, K_SOCKOPT, K_SOURCE, K_SOURCE_PORT, K_ROTATE, K_REWRITE, K_DENY,
+	K_REUSEADDR, K_REUSEPORT, K_SOCKOPT, K_SOURCE, K_SOURCE_PORT, K_ROTATE, K_ROTATE_SCOPE, K_REWRITE, K_DENY,
 	K_COUNT
 };
 
@@ -54,6 +54,7 @@ static const struct {
 	[K_SOURCE] = { "source", true, true, OUT_OPS },
 	[K_SOURCE_PORT] = { "source_port", true, true, OUT_OPS },
 	[K_ROTATE] = { "rotate", false, true, OUT_OPS },
+	[K_ROTATE_SCOPE] = { "rotate_scope", false, true, OUT_OPS },
 	[K_REWRITE] = { "rewrite", false, true, ALL_OPS },
 	[K_DENY] = { "deny", false, true, ALL_OPS },
 };
@@ -601,6 +602,14 @@ static void rule_key(struct parser *ps, struct rule_build *rb, enum key k, const
 		else
 			bad_value(ps, key, value, "sequential, random or kernel");
 		break;
+	case K_ROTATE_SCOPE:
+		if (strcmp(value, "process") == 0)
+			r->rotate_host = false;
+		else if (strcmp(value, "host") == 0)
+			r->rotate_host = true;
+		else
+			bad_value(ps, key, value, "process or host");
+		break;
 	case K_REWRITE:
 		if (!ss_addr_parse_endpoint(&r->rewrite, &r->rewrite_ip, &r->rewrite_port, value))
 			bad_value(ps, key, value, "ADDR, ADDR:PORT, [V6]:PORT or :PORT");
@@ -810,6 +819,8 @@ static void finish_rule(struct parser *ps, struct rule_build *rb)
 	r->state = arena_alloc(ar, sizeof(*r->state));
 	if (!r->state)
 		ps->oom = true;
+	else
+		r->state->cursor = r->state->local;
 
 	if (!rb->key_line[K_ON]) {
 		report(ps, r->line, "rule '", r->name, "' has no 'on' (bind, listen, connect or send)", NULL);
@@ -835,6 +846,8 @@ static void finish_rule(struct parser *ps, struct rule_build *rb)
 	}
 	if (rb->key_line[K_ROTATE] && !rb->key_line[K_SOURCE] && !rb->key_line[K_SOURCE_PORT])
 		report(ps, rb->key_line[K_ROTATE], "'rotate' needs 'source' or 'source_port'", NULL);
+	if (rb->key_line[K_ROTATE_SCOPE] && !rb->key_line[K_SOURCE] && !rb->key_line[K_SOURCE_PORT])
+		report(ps, rb->key_line[K_ROTATE_SCOPE], "'rotate_scope' needs 'source' or 'source_port'", NULL);
 	if (rb->key_line[K_ROTATE] && r->rotate == SS_ROTATE_KERNEL) {
 		if (!rb->key_line[K_SOURCE_PORT])
 			report(ps, rb->key_line[K_ROTATE], "'rotate = kernel' needs 'source_port'", NULL);
@@ -963,6 +976,10 @@ struct ss_policy *ss_policy_load(const char *path, ss_report_fn report_fn, void 
 	struct ss_policy *p = ss_policy_parse(path, text ? text : "", size, report_fn, ctx);
 	if (text)
 		munmap(text, size);
+	if (p) {
+		p->file_dev = (uint64_t)st.st_dev;
+		p->file_ino = (uint64_t)st.st_ino;
+	}
 	return p;
 }
 

@@ -45,9 +45,11 @@ struct ss_sockopt {
 };
 
 /* Mutable per-rule state: rotation cursors and statistics. */
+enum { SS_CURSOR_ADDR, SS_CURSOR_PORT };
 struct ss_rule_state {
-	_Atomic uint64_t addr_cursor;
-	_Atomic uint64_t port_cursor;
+	_Atomic uint64_t local[2];  /* this process's cursors */
+	_Atomic uint64_t *cursor;   /* [SS_CURSOR_*]: local, or in memory shared by the host (rotate_scope = host) */
+	uint64_t seed;              /* for rotate = random */
 	_Atomic uint64_t matched, applied, failed;
 };
 
@@ -76,6 +78,7 @@ struct ss_rule {
 	bool has_source_port;
 	struct ss_portset source_port;
 	enum ss_rotate rotate;
+	bool rotate_host;             /* rotate_scope = host */
 	bool has_rewrite, rewrite_ip, rewrite_port;
 	struct ss_addr rewrite;
 	int deny; /* errno, 0 = none */
@@ -94,6 +97,7 @@ struct ss_global {
 
 struct ss_policy {
 	const char *path;
+	uint64_t file_dev, file_ino; /* the file it was loaded from (ss_policy_load) */
 	struct ss_global global;
 	struct ss_rule *rules;
 	unsigned nrules;

@@ -26,6 +26,7 @@
 #include "fdtab.h"
 #include "fmt.h"
 #include "log.h"
+#include "optlog.h"
 #include "real.h"
 #include "rotate.h"
 
@@ -145,6 +146,20 @@ static void write_stderr(const char *s)
 	ss_log_stderr(s, strlen(s));
 }
 
+/* Rotation state beyond the policy: host-wide cursors, and the application's
+ * options kept for retries when some rule rotates source ports. */
+static void share_cursors(struct ss_policy *p, uint64_t seed)
+{
+	char path[256];
+	const char *why = ss_rotate_share(p, seed, path, sizeof(path));
+	if (why)
+		ss_log_event(SS_LEVEL_WARN, "rotate-scope", "msg", why, "path", path,
+			     "fallback", "rotate_scope = process", NULL);
+	for (unsigned i = 0; i < p->nrules; i++)
+		if (p->rules[i].has_source_port)
+			optlog_enable();
+}
+
 static void load(void)
 {
 	const char *path = env("SOCKSHIM_POLICY");
@@ -187,7 +202,10 @@ static void load(void)
 	}
 
 	ss_policy_bind_program(p, program, read_exe_name());
-	ss_rotate_seed(p, fresh_seed());
+	uint64_t seed = fresh_seed();
+	ss_rotate_seed(p, seed);
+	if (usable)
+		share_cursors(p, seed);
 	g_dry = p->global.dry_run;
 
 	char nrules[16], pid[16];
@@ -423,6 +441,8 @@ int shim_socket(int domain, int type, int protocol)
 	if (fd >= 0) {
 		uint32_t e = classify(domain, type, protocol);
 		fdtab_set(fd, e);
+		if ((e & (FD_TCP | FD_UDP)) && ready() && optlog_enabled())
+			optlog_start(fd);
 		log_plain("socket", fd, e, NULL, NULL, fd, err);
 	}
 	errno = err;
@@ -596,13 +616,11 @@ int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			rewritten = !c.dry;
 		}
 		ss_act_sockopts(&c);
-		if (ss_act_source(&c, &t) < 0)
-			return end_call(&c, -1, errno);
 	}
 	struct sockaddr_storage ss;
 	socklen_t tl;
 	const struct sockaddr *ta = target_sockaddr(rewritten ? &t : NULL, &ss, &tl, addr, len);
-	int rc = real_connect(fd, ta, tl);
+	int rc = c.rule ? ss_act_connect(&c, &t, ta, tl) : real_connect(fd, ta, tl);
 	int err = errno;
 	if (c.proto == SS_PROTO_TCP ? connect_in_progress(rc, err) : rc == 0)
 		mark(fd, FD_BOUND | (c.proto == SS_PROTO_TCP ? FD_CONNECTING : 0));
@@ -616,6 +634,24 @@ static const char *optname(int level, int name)
 	if (level == SOL_SOCKET && name == SO_REUSEPORT)
 		return "SO_REUSEPORT";
 	return NULL;
+}
+
+/* What the shim keeps of an option the application set: whether it turned
+ * the reuse flags on (a UDP port the shim picks must not be shared), and the
+ * option itself when a rule may have to replay it on a fresh socket. */
+static void remember_option(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int saved = errno;
+	uint32_t e = fdtab_get(fd);
+	if (e & (FD_TCP | FD_UDP)) {
+		if (optname(level, name) && len >= (socklen_t)sizeof(int) && plausible(val, sizeof(int)) && *(const int *)val)
+			fdtab_or(fd, FD_APPREUSE);
+		if (plausible(val, len))
+			optlog_record(fd, level, name, val, len);
+		else
+			optlog_record(fd, level, name, NULL, 1); /* marks the record incomplete */
+	}
+	errno = saved;
 }
 
 int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -640,6 +676,8 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		}
 	}
 	int rc = real_setsockopt(fd, level, name, val, len);
+	if (rc == 0 && (pinned || optlog_enabled()))
+		remember_option(fd, level, name, val, len);
 	if (ss_log_enabled(SS_LEVEL_DEBUG)) {
 		int err = errno;
 		char opt[48];
@@ -774,6 +812,7 @@ int shim_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags, int i
 	if (rc >= 0) {
 		uint32_t e = fdtab_get(fd);
 		fdtab_set(rc, e ? (e & FD_INHERIT) | FD_BOUND | FD_CONNECTING : 0);
+		optlog_forget(rc);
 		struct ss_addr peer;
 		bool has_peer = addr && len && ss_addr_from_sockaddr(&peer, addr, *len);
 		log_plain(is_accept4 ? "accept4" : "accept", rc, e, has_peer ? &peer : NULL, NULL, rc, err);
@@ -788,6 +827,7 @@ int shim_fcntl(int fd, int cmd, void *arg, int is64)
 	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
 		int saved = errno;
 		fdtab_set(rc, fdtab_get(fd)); /* the same socket, with what we know of it */
+		optlog_copy(fd, rc);
 		errno = saved;
 	}
 	return rc;
@@ -814,6 +854,7 @@ int shim_close(int fd)
 {
 	uint32_t e = fdtab_get(fd);
 	fdtab_clear(fd); /* before the fd number can be reused by another thread */
+	optlog_forget(fd);
 	int rc = real_close(fd);
 	if (e & (FD_TCP | FD_UDP))
 		log_plain("close", fd, e, NULL, NULL, rc, errno);
@@ -823,24 +864,30 @@ int shim_close(int fd)
 int shim_dup(int fd)
 {
 	int rc = real_dup(fd);
-	if (rc >= 0)
+	if (rc >= 0) {
 		fdtab_set(rc, fdtab_get(fd));
+		optlog_copy(fd, rc);
+	}
 	return rc;
 }
 
 int shim_dup2(int fd, int fd2)
 {
 	int rc = real_dup2(fd, fd2);
-	if (rc >= 0 && fd != fd2)
+	if (rc >= 0 && fd != fd2) {
 		fdtab_set(fd2, fdtab_get(fd));
+		optlog_copy(fd, fd2);
+	}
 	return rc;
 }
 
 int shim_dup3(int fd, int fd2, int flags)
 {
 	int rc = real_dup3(fd, fd2, flags);
-	if (rc >= 0)
+	if (rc >= 0) {
 		fdtab_set(fd2, fdtab_get(fd));
+		optlog_copy(fd, fd2);
+	}
 	return rc;
 }
 

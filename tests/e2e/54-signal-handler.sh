@@ -26,7 +26,7 @@ run() {
 	expect_match "$name: errno intact in the handlers" "$out" '^errno-clobbered=0$'
 	expect_match "$name: no fd leaked" "$out" '^fds before=([0-9]+) after=\1$'
 	ok_total=$(printf '%s\n' "$out" | sed -n 's/^\(handler\|worker\) ok=\([0-9]*\).*/\2/p' | paste -sd+ | bc)
-	lines=$(grep -c " info connect fd=[0-9]* tcp 127\.0\.0\.1:$PORT rule=$name actions=source=127\.0\.0\.2[:0-9]* rc=\(0\|-1 errno=EINPROGRESS\)\$" "$log")
+	lines=$(grep -c " info connect fd=[0-9]* tcp 127\.0\.0\.1:$PORT rule=$name actions=\(busy-ports=[0-9]*,\)\?source=127\.0\.0\.2[:0-9]* rc=\(0\|-1 errno=EINPROGRESS\)\$" "$log")
 	expect_eq "$name: one whole log line per connect" "$lines" "$ok_total"
 	expect_eq "$name: one start line, nothing else in the log" \
 		"$(grep -vc ' info connect ' "$log")/$(grep -c ' info start .*program=rob_signal ' "$log")" "1/1"
@@ -49,6 +49,6 @@ source_port = 43000-43999
 EOF
 run window
 expect_eq "window: every logged source port inside 43000-43999" \
-	"$(grep -c 'actions=source=127\.0\.0\.2:43[0-9][0-9][0-9] ' "$log")" "$ok_total"
+	"$(grep -c 'actions=\(busy-ports=[0-9]*,\)\?source=127\.0\.0\.2:43[0-9][0-9][0-9] ' "$log")" "$ok_total"
 
 finish
