@@ -411,6 +411,22 @@ static void rule_rotate(void **state)
 	ss_policy_free(p);
 }
 
+static void rule_rotate_scope(void **state)
+{
+	(void)state;
+	struct ss_policy *p = parse_ok(
+		"[dflt]\non = connect\nsource = 10.0.0.1\n"
+		"[proc]\non = connect\nsource = 10.0.0.1\nrotate_scope = process\n"
+		"[host]\non = send\nsource_port = 1000-2000\nrotate_scope = host\n");
+	assert_false(rule_named(p, "dflt")->rotate_host);
+	assert_false(rule_named(p, "proc")->rotate_host);
+	assert_true(rule_named(p, "host")->rotate_host);
+	/* every rule starts on its own process-local cursors */
+	for (unsigned i = 0; i < p->nrules; i++)
+		assert_ptr_equal(p->rules[i].state->cursor, p->rules[i].state->local);
+	ss_policy_free(p);
+}
+
 static void rule_rewrite(void **state)
 {
 	(void)state;
@@ -798,6 +814,7 @@ static void err_bad_value_each_key(void **state)
 		{ "source_port", "abc", "connect" },
 		{ "source_port", "1-65536", "connect" },
 		{ "rotate", "roundrobin", "connect" },
+		{ "rotate_scope", "cluster", "connect" },
 		{ "rewrite", "[::1", "connect" },
 		{ "rewrite", "127.0.0.1:99999", "connect" },
 		{ "rewrite", "[127.0.0.1]:80", "connect" },
@@ -818,9 +835,9 @@ static void err_bad_value_each_key(void **state)
 		if (strcmp(cases[i].value, "bind, accept") == 0)
 			bad = "accept";
 		snprintf(val, sizeof(val), "'%s'", bad);
-		if (strcmp(cases[i].key, "rotate") == 0) {
-			/* rotate also needs a source to be valid at all */
-			snprintf(text, sizeof(text), "[r]\non = connect\nsource = 10.0.0.1\nrotate = %s\n", cases[i].value);
+		if (strncmp(cases[i].key, "rotate", 6) == 0) {
+			/* rotate and rotate_scope also need a source to be valid at all */
+			snprintf(text, sizeof(text), "[r]\non = connect\nsource = 10.0.0.1\n%s = %s\n", cases[i].key, cases[i].value);
 			expect_error(text, 4, key, val, NULL);
 			continue;
 		}
@@ -953,6 +970,7 @@ static void err_rotate_without_source(void **state)
 	(void)state;
 	expect_error("[r]\non = connect\nrotate = random\n", 3, "'rotate'", "'source'", NULL);
 	expect_error("[r]\non = connect\nrotate = sequential\naddr = ::1\n", 3, "'rotate'", NULL);
+	expect_error("[r]\non = connect\nrotate_scope = host\n", 3, "'rotate_scope'", "'source'", NULL);
 }
 
 static void err_rotate_kernel(void **state)
@@ -1316,6 +1334,7 @@ int main(void)
 		cmocka_unit_test(rule_sockopt),
 		cmocka_unit_test(rule_source_and_port),
 		cmocka_unit_test(rule_rotate),
+		cmocka_unit_test(rule_rotate_scope),
 		cmocka_unit_test(rule_rewrite),
 		cmocka_unit_test(rule_deny),
 		cmocka_unit_test(contract_example),
