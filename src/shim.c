@@ -646,10 +646,10 @@ static void remember_option(int fd, int level, int name, const void *val, sockle
 	if (e & (FD_TCP | FD_UDP)) {
 		if (optname(level, name) && len >= (socklen_t)sizeof(int) && plausible(val, sizeof(int)) && *(const int *)val)
 			fdtab_or(fd, FD_APPREUSE);
-		if (plausible(val, len))
-			optlog_record(fd, level, name, val, len);
-		else
-			optlog_record(fd, level, name, NULL, 1); /* marks the record incomplete */
+		/* only what is set before connect can matter for a retry (and
+		 * options toggled on a live connection are a hot path) */
+		if (!(e & FD_BOUND))
+			optlog_record(fd, level, name, plausible(val, len) ? val : NULL, plausible(val, len) ? len : 1);
 	}
 	errno = saved;
 }

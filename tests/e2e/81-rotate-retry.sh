@@ -19,14 +19,19 @@
 PY=$(python3 -c 'import sys; print(sys.executable)')
 
 serve tcp 127.0.0.1 9100 "$T/peers" || exit 1
-pol() { # NAME WINDOW
+pol() { # NAME WINDOW [SCOPE]
 	policy "$1.ini" <<INI
 [$1]
 on = connect
 source = 127.0.0.2
 source_port = $2
+rotate_scope = ${3:-process}
 INI
 }
+# A host-scope cursor starts at the window's first port (a fresh shared file),
+# so the tests that need a collision get one for sure.
+shm_of() { echo "/dev/shm/sockshim-$(id -u)-$(stat -c '%d-%i' "$1")"; }
+trap 'rm -f "$(shm_of "$W1")" "$(shm_of "$W2")"; _rot_cleanup' EXIT
 HOG=$(pol hog 43000-43004)
 later shim "$HOG" "$RC" -r -n 5 -w 60 -f "$T/hog.ports" 127.0.0.1 9100 >/dev/null 2>&1
 HOG2=$(pol hog2 43020-43024)
@@ -53,8 +58,8 @@ expect_eq "bare: bind succeeds, connect gets EADDRNOTAVAIL" "$(echo $ctl)" "bind
 
 ports_of() { cut -d' ' -f2 "$1" | sort | tr '\n' ' '; }
 
-# ---- EADDRNOTAVAIL, blocking and non-blocking ----
-W1=$(pol w1 43000-43009)
+# ---- EADDRNOTAVAIL, blocking and non-blocking (from 43000: collisions first) ----
+W1=$(pol w1 43000-43009 host)
 out=$(shim "$W1" "$RC" -r -o -n 5 -w 1 -f "$T/b.ports" 127.0.0.1 9100 2>"$T/b.log")
 expect_eq "taken 4-tuple, blocking: 5 connects succeed" "$(field ok "$out")/$(field fail "$out")" "5/0"
 expect_eq "taken 4-tuple, blocking: from the free ports 43005-43009" "$(ports_of "$T/b.ports")" "43005 43006 43007 43008 43009 "
@@ -65,7 +70,7 @@ expect_match "taken 4-tuple, blocking: no fd leaked" "$out" '^fds-leaked=0$'
 expect_match "taken 4-tuple, blocking: log names the taken ports" "$(cat "$T/b.log")" \
 	'actions=taken=127\.0\.0\.2:4300[0-4]:EADDRNOTAVAIL,.*retries=[0-9]+,source=127\.0\.0\.2:4300[5-9] rc=0$'
 
-W2=$(pol w2 "43000-43004, 43010-43014")
+W2=$(pol w2 "43000-43004, 43010-43014" host)
 out=$(shim "$W2" "$RC" -k -r -o -n 5 -w 1 -f "$T/nb.ports" 127.0.0.1 9100 2>"$T/nb.log")
 expect_eq "taken 4-tuple, non-blocking: 5 connects succeed" "$(field ok "$out")/$(field fail "$out")" "5/0"
 expect_eq "taken 4-tuple, non-blocking: from 43010-43014" "$(ports_of "$T/nb.ports")" "43010 43011 43012 43013 43014 "
