@@ -43,6 +43,8 @@ expect_eq "pool: 20 connections succeed, the 21st fails" "$(field ok "$out")/$(f
 expect_match "pool: with the kernel's own EADDRNOTAVAIL" "$out" '^errno EADDRNOTAVAIL=1$'
 expect_eq "pool: getsockname shows 10 from .3 and 10 from .4" \
 	"$(cut -d' ' -f1 "$T/pool.ports" | sort | uniq -c | awk '{print $1, $2}' | tr '\n' ' ')" "10 127.0.0.3 10 127.0.0.4 "
+expect_eq "pool: every port inside the namespace's range 40000-40009" \
+	"$(awk '$2 >= 40000 && $2 <= 40009' "$T/pool.ports" | wc -l)" 20
 expect_eq "pool: the server saw the same" \
 	"$(tail -n +$((before + 1)) "$T/peers" | cut -d' ' -f1 | sort | uniq -c | awk '{print $1, $2}' | tr '\n' ' ')" "10 127.0.0.3 10 127.0.0.4 "
 expect_match "pool: the log shows the hand-over from a full address" "$(cat "$T/pool.log")" \
