@@ -19,6 +19,11 @@ __attribute__((constructor)) static void sockshim_constructor(void)
 	shim_init();
 }
 
+__attribute__((destructor)) static void sockshim_destructor(void)
+{
+	shim_fini();
+}
+
 EXPORT int socket(int domain, int type, int protocol) { return shim_socket(domain, type, protocol); }
 EXPORT int socketpair(int domain, int type, int protocol, int sv[2]) { return shim_socketpair(domain, type, protocol, sv); }
 EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len) { return shim_bind(fd, addr, len); }

@@ -13,14 +13,19 @@
 #include <elf.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "engine.h"
+#include "fmt.h"
+#include "netset.h"
 #include "policy.h"
 
 #ifndef LIBDIR
@@ -57,6 +62,120 @@ static void report(void *ctx, enum ss_severity sev, const char *file, unsigned l
 		fprintf(stderr, "%s: %s%s\n", file, sev == SS_SEV_WARNING ? "warning: " : "", msg);
 }
 
+/* ---- check's warnings: valid policies that will not do what they say ---- */
+
+static unsigned nwarnings;
+
+static void warn(const struct ss_policy *p, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn(const struct ss_policy *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s:%u: warning: ", p->path, line);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	nwarnings++;
+}
+
+static bool mask_covers(unsigned outer, unsigned inner)
+{
+	return outer == 0 || (inner != 0 && (outer & inner) == inner);
+}
+
+/* Every call b can match, a matches too (a comes first, so b never decides). */
+static bool shadows(const struct ss_rule *a, const struct ss_rule *b)
+{
+	if ((a->ops & b->ops) != b->ops || !mask_covers(a->protos, b->protos) || !mask_covers(a->families, b->families))
+		return false;
+	if (a->has_addr && (!b->has_addr || !ss_ipset_covers(&a->addr, &b->addr)))
+		return false;
+	if (a->has_port && (!b->has_port || !ss_portset_covers(&a->port, &b->port)))
+		return false;
+	if (a->nprograms) {
+		if (!b->nprograms)
+			return false;
+		for (unsigned i = 0; i < b->nprograms; i++) {
+			bool found = false;
+			for (unsigned j = 0; j < a->nprograms && !found; j++)
+				found = strcmp(a->programs[j], b->programs[i]) == 0 ||
+					(!strpbrk(b->programs[i], "*?[") && ss_glob_match(a->programs[j], b->programs[i]));
+			if (!found)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Can this host bind the address? (EADDRNOTAVAIL: not one of its own) */
+static int bind_probe(const struct ss_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ss_addr_to_sockaddr(a, &ss);
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	int rc = bind(fd, (struct sockaddr *)&ss, len) < 0 ? errno : 0;
+	close(fd);
+	return rc;
+}
+
+static long read_sysctl(const char *path, long dflt)
+{
+	FILE *f = fopen(path, "re");
+	long v = dflt;
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = dflt;
+		fclose(f);
+	}
+	return v;
+}
+
+static bool kernel_has_port_range(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	uint32_t range = 60999u << 16 | 32768u;
+	bool ok = fd >= 0 && setsockopt(fd, IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE */, &range, sizeof(range)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void lint(const struct ss_policy *p)
+{
+	long unpriv = read_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
+	for (unsigned i = 0; i < p->nrules; i++) {
+		const struct ss_rule *r = &p->rules[i];
+		for (unsigned j = 0; j < i; j++) {
+			if (shadows(&p->rules[j], r)) {
+				warn(p, r->line, "rule '%s' can never match: rule '%s' (line %u) comes first and matches every call it does",
+				     r->name, p->rules[j].name, p->rules[j].line);
+				break;
+			}
+		}
+		for (unsigned k = 0; k < r->nsource; k++) {
+			int e = bind_probe(&r->source[k]);
+			if (e == EADDRNOTAVAIL) {
+				char ip[64];
+				struct fmt f;
+				fmt_init(&f, ip, sizeof(ip));
+				fmt_ip(&f, &r->source[k]);
+				warn(p, r->line_source, "source %s is not an address of this host: binding it fails with EADDRNOTAVAIL", ip);
+			}
+		}
+		bool udp = r->protos & SS_PROTO_UDP;
+		if (udp && r->reuseaddr == SS_FLAG_FORCE)
+			warn(p, r->line_reuseaddr, "'reuseaddr = force' on UDP lets another socket take over the port and its datagrams");
+		if (udp && r->reuseport == SS_FLAG_FORCE)
+			warn(p, r->line_reuseport, "'reuseport = force' on UDP lets another socket of this user share the port and its datagrams");
+		if (r->has_source_port && r->source_port.n && r->source_port.r[0].lo < unpriv)
+			warn(p, r->line_source_port, "source ports below %ld need CAP_NET_BIND_SERVICE (net.ipv4.ip_unprivileged_port_start)", unpriv);
+		if (r->has_source_port && r->rotate == SS_ROTATE_KERNEL && !kernel_has_port_range())
+			warn(p, r->line_rotate, "'rotate = kernel': this kernel has no IP_LOCAL_PORT_RANGE (6.3+); the shim rotates the window itself");
+	}
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	if (argc < 1) {
@@ -69,7 +188,12 @@ static int cmd_check(int argc, char **argv)
 		if (!p || p->nerrors) {
 			rc = EX_CONFIG;
 		} else {
-			printf("%s: OK, %u rule%s\n", argv[i], p->nrules, p->nrules == 1 ? "" : "s");
+			nwarnings = 0;
+			lint(p);
+			printf("%s: OK, %u rule%s", argv[i], p->nrules, p->nrules == 1 ? "" : "s");
+			if (nwarnings)
+				printf(", %u warning%s", nwarnings, nwarnings == 1 ? "" : "s");
+			putchar('\n');
 		}
 		ss_policy_free(p);
 	}
@@ -143,10 +267,16 @@ static void explain_rule(const struct ss_rule *r, enum ss_op op, const struct ss
 	if (r->has_source_port) {
 		fputs("  source_port: ", stdout);
 		print_ports(&r->source_port);
-		printf(" (%u ports, rotate %s; a busy port is skipped)\n", r->source_port.count, rot[r->rotate]);
+		printf(" (%u ports, rotate %s%s)\n", r->source_port.count, rot[r->rotate],
+		       r->rotate == SS_ROTATE_KERNEL ? ": the kernel picks inside the window, IP_LOCAL_PORT_RANGE"
+						     : "; a busy port is skipped, a taken 4-tuple is retried from the next port on a fresh socket");
 	} else if (r->nsource) {
-		puts("  the port is chosen by the kernel at connect time (IP_BIND_ADDRESS_NO_PORT)");
+		printf("  the port is chosen by the kernel at connect time (IP_BIND_ADDRESS_NO_PORT)%s\n",
+		       r->nsource > 1 ? "; an address with no port left hands over to the next one" : "");
 	}
+	if ((r->nsource > 1 || r->has_source_port) && r->rotate != SS_ROTATE_KERNEL)
+		printf("  rotate_scope: %s\n", r->rotate_host ? "host (cursors shared through /dev/shm by every process loading this file)"
+								  : "process (each process starts at its own random point)");
 }
 
 static int cmd_explain(int argc, char **argv)

@@ -310,3 +310,37 @@ uint16_t ss_portset_nth(const struct ss_portset *s, uint32_t k)
 	const struct ss_prange *r = &s->r[lo - 1];
 	return (uint16_t)(r->lo + (k - r->before));
 }
+
+/* Each range of the inner set lies inside one range of the outer set (the
+ * outer ranges are merged, so no inner range can straddle two of them). */
+bool ss_ipset_covers(const struct ss_ipset *outer, const struct ss_ipset *inner)
+{
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < inner->n4; i++) {
+		while (j < outer->n4 && outer->v4[j].hi < inner->v4[i].lo)
+			j++;
+		if (j == outer->n4 || outer->v4[j].lo > inner->v4[i].lo || outer->v4[j].hi < inner->v4[i].hi)
+			return false;
+	}
+	j = 0;
+	for (uint32_t i = 0; i < inner->n6; i++) {
+		while (j < outer->n6 && u128_cmp(outer->v6[j].hi, inner->v6[i].lo) < 0)
+			j++;
+		if (j == outer->n6 || u128_cmp(outer->v6[j].lo, inner->v6[i].lo) > 0 ||
+		    u128_cmp(outer->v6[j].hi, inner->v6[i].hi) < 0)
+			return false;
+	}
+	return true;
+}
+
+bool ss_portset_covers(const struct ss_portset *outer, const struct ss_portset *inner)
+{
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < inner->n; i++) {
+		while (j < outer->n && outer->r[j].hi < inner->r[i].lo)
+			j++;
+		if (j == outer->n || outer->r[j].lo > inner->r[i].lo || outer->r[j].hi < inner->r[i].hi)
+			return false;
+	}
+	return true;
+}

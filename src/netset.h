@@ -61,6 +61,8 @@ bool ss_ipset_builder_add(struct ss_ipset_builder *b, const char *cidr, bool *oo
 bool ss_ipset_builder_finish(struct ss_ipset_builder *b, struct arena *a, struct ss_ipset *out);
 
 bool ss_ipset_contains(const struct ss_ipset *s, const struct ss_addr *a);
+/* Every address of inner is in outer. */
+bool ss_ipset_covers(const struct ss_ipset *outer, const struct ss_ipset *inner);
 
 struct ss_portset_builder {
 	struct vec r;
@@ -72,6 +74,8 @@ bool ss_portset_builder_add(struct ss_portset_builder *b, const char *item, bool
 bool ss_portset_builder_finish(struct ss_portset_builder *b, struct arena *a, struct ss_portset *out);
 
 bool ss_portset_contains(const struct ss_portset *s, uint16_t port);
+/* Every port of inner is in outer. */
+bool ss_portset_covers(const struct ss_portset *outer, const struct ss_portset *inner);
 /* The k-th port of the set in ascending order, k < count. */
 uint16_t ss_portset_nth(const struct ss_portset *s, uint32_t k);
 

@@ -805,6 +805,11 @@ static void finish_rule(struct parser *ps, struct rule_build *rb)
 	r->has_addr = rb->key_line[K_ADDR] != 0;
 	r->has_port = rb->key_line[K_PORT] != 0;
 	r->has_source_port = rb->key_line[K_SOURCE_PORT] != 0;
+	r->line_reuseaddr = rb->key_line[K_REUSEADDR];
+	r->line_reuseport = rb->key_line[K_REUSEPORT];
+	r->line_source = rb->key_line[K_SOURCE];
+	r->line_source_port = rb->key_line[K_SOURCE_PORT];
+	r->line_rotate = rb->key_line[K_ROTATE];
 	if (!ss_ipset_builder_finish(&rb->addr, ar, &r->addr) ||
 	    !ss_portset_builder_finish(&rb->port, ar, &r->port) ||
 	    !ss_portset_builder_finish(&rb->source_port, ar, &r->source_port))

@@ -56,6 +56,8 @@ struct ss_rule_state {
 struct ss_rule {
 	const char *name;
 	unsigned line;
+	/* where some keys were written, for warnings (0: not written) */
+	unsigned line_reuseaddr, line_reuseport, line_source, line_source_port, line_rotate;
 
 	/* matchers */
 	unsigned ops;      /* SS_OPBIT mask, never 0 */

@@ -247,15 +247,25 @@ static bool ready(void)
 		return true;
 	}
 	pid_t me = gettid();
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	/* a load takes milliseconds; give up after a few seconds all the same */
-	for (long spins = 0; spins < 2000000; spins++) {
+	for (long spins = 0;; spins++) {
 		if (atomic_load_explicit(&g_state, memory_order_acquire) == ST_READY) {
 			errno = saved;
 			return true;
 		}
-		if (atomic_load(&g_loader_tid) == me || atomic_load(&g_loader_pid) != getpid())
+		/* the loader publishes its ids just after taking the load: 0 means
+		 * "not yet", not "someone else" */
+		pid_t lpid = atomic_load(&g_loader_pid);
+		if (atomic_load(&g_loader_tid) == me || (lpid && lpid != getpid()))
 			break;
 		sched_yield();
+		if ((spins & 1023) == 1023) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - start.tv_sec > 5)
+				break;
+		}
 	}
 	errno = saved;
 	return false;
@@ -264,8 +274,42 @@ static bool ready(void)
 void shim_after_fork_child(void)
 {
 	ss_log_set_pid(getpid());
-	if (g_policy)
-		ss_rotate_seed(g_policy, fresh_seed());
+	if (!g_policy)
+		return;
+	ss_rotate_seed(g_policy, fresh_seed());
+	/* the child's summary counts the child's own calls */
+	for (unsigned i = 0; i < g_policy->nrules; i++) {
+		struct ss_rule_state *st = g_policy->rules[i].state;
+		atomic_store(&st->matched, 0);
+		atomic_store(&st->applied, 0);
+		atomic_store(&st->failed, 0);
+	}
+}
+
+void shim_fini(void)
+{
+	if (atomic_load(&g_state) != ST_READY || !g_policy || !ss_log_enabled(SS_LEVEL_INFO))
+		return;
+	int saved = errno;
+	for (unsigned i = 0; i < g_policy->nrules; i++) {
+		const struct ss_rule *r = &g_policy->rules[i];
+		uint64_t m = atomic_load(&r->state->matched);
+		if (!m)
+			continue;
+		char line[16], matched[24], applied[24], failed[24];
+		struct fmt f;
+		fmt_init(&f, line, sizeof(line));
+		fmt_u64(&f, r->line);
+		fmt_init(&f, matched, sizeof(matched));
+		fmt_u64(&f, m);
+		fmt_init(&f, applied, sizeof(applied));
+		fmt_u64(&f, atomic_load(&r->state->applied));
+		fmt_init(&f, failed, sizeof(failed));
+		fmt_u64(&f, atomic_load(&r->state->failed));
+		ss_log_event(SS_LEVEL_INFO, "summary", "rule", r->name, "line", line, "matched", matched, "applied", applied,
+			     "failed", failed, NULL);
+	}
+	errno = saved;
 }
 
 void shim_init(void)

@@ -12,8 +12,10 @@
 
 /* Load the policy and open the log, once; safe to call from any hook. */
 void shim_init(void);
-/* Fresh pid and rotation seed in a forked child. */
+/* Fresh pid, rotation seed and counters in a forked child. */
 void shim_after_fork_child(void);
+/* At exit: one "summary" line per rule that matched a call (info). */
+void shim_fini(void);
 
 int shim_socket(int domain, int type, int protocol);
 int shim_socketpair(int domain, int type, int protocol, int sv[2]);

@@ -29,8 +29,8 @@ expect_eq "shim: same rc/errno sequence as bare" "$(errnos <<<"$out")" "$(errnos
 expect_match "shim: from the pinned source and window" "$out" 'name rc=0 errno=0 local=127\.0\.0\.2:4100[0-9]$'
 wait_peers tcp 2
 expect_eq "server sees the pinned source" "$(peers tcp | tail -1)" "$(sed -n 's/.*local=\(127\.0\.0\.2\):\([0-9]*\)$/\1 \2/p' <<<"$out")"
-expect_eq "one decision logged for three connect calls" "$(grep -c 'rule=nb' "$T/fast.log")" 1
-check "no failed action (no re-bind attempt)" bash -c "! grep -q 'failed=' '$T/fast.log'"
+expect_eq "one decision logged for three connect calls" "$(grep -c 'connect .*rule=nb' "$T/fast.log")" 1
+check "no failed action (no re-bind attempt)" bash -c "! grep -q 'actions=.*failed=' '$T/fast.log'"
 
 # ---- handshake pending: EALREADY ----
 # stalled NAME PORT: a server with a full accept queue, released by $T/NAME.go
@@ -68,7 +68,7 @@ expect_eq "shim: same sequence as bare (EALREADY passed through)" "$(errnos <<<"
 expect_match "shim: local address is the pinned source" "$out" 'name rc=0 errno=0 local=127\.0\.0\.2:4100[0-9]$'
 wait_peers slow1 2
 expect_eq "stalled server sees the pinned source" "$(peers slow1 | tail -1)" "$(sed -n 's/.*local=\(127\.0\.0\.2\):\([0-9]*\)$/\1 \2/p' <<<"$out")"
-expect_eq "one decision logged" "$(grep -c 'rule=nb' "$T/slow1.log")" 1
+expect_eq "one decision logged" "$(grep -c 'connect .*rule=nb' "$T/slow1.log")" 1
 
 # ---- a repeated connect to a rewritten address goes where the first went ----
 pol_rw=$(policy nb-rw.ini <<'INI'

@@ -230,6 +230,31 @@ static void ipset_contains_edges(void **state)
 			fail_msg("%s: want %s", cases[i].a, cases[i].in ? "in" : "out");
 }
 
+static void sets_cover(void **state)
+{
+	struct arena *ar = *state;
+	struct ss_ipset big = ipset(ar, "10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32", NULL);
+	struct ss_ipset in = ipset(ar, "10.1.0.0/16", "192.168.3.4", "2001:db8:1::/48", NULL);
+	struct ss_ipset straddle = ipset(ar, "10.255.255.0/23", NULL); /* 10.255.254.0-10.255.255.255: inside */
+	struct ss_ipset out = ipset(ar, "10.0.0.0/7", NULL);            /* 10.0.0.0-11.255.255.255 */
+	struct ss_ipset out6 = ipset(ar, "2001:db8::/31", NULL);
+	struct ss_ipset none = ipset(ar, NULL);
+	assert_true(ss_ipset_covers(&big, &in));
+	assert_true(ss_ipset_covers(&big, &straddle));
+	assert_true(ss_ipset_covers(&big, &none));
+	assert_true(ss_ipset_covers(&big, &big));
+	assert_false(ss_ipset_covers(&big, &out));
+	assert_false(ss_ipset_covers(&big, &out6));
+	assert_false(ss_ipset_covers(&in, &big));
+	assert_false(ss_ipset_covers(&none, &in));
+	struct ss_portset w = portset(ar, "1000-2000", "3000", NULL);
+	struct ss_portset wi = portset(ar, "1500", "1000-1999", "3000", NULL);
+	struct ss_portset wo = portset(ar, "2000-3000", NULL);
+	assert_true(ss_portset_covers(&w, &wi));
+	assert_false(ss_portset_covers(&w, &wo));
+	assert_false(ss_portset_covers(&wi, &w));
+}
+
 static void ipset_empty(void **state)
 {
 	struct arena *ar = *state;
@@ -637,6 +662,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ipset_mapped_adds_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipset_contains_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipset_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(sets_cover, setup, teardown),
 		cmocka_unit_test(ipset_rejects_bad_cidrs),
 		cmocka_unit_test_setup_teardown(portset_merges_and_nth, setup, teardown),
 		cmocka_unit_test_setup_teardown(portset_empty, setup, teardown),
