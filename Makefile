@@ -102,10 +102,15 @@ bench: all
 clean:
 	rm -rf $(BUILD) sockshim
 
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
 install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockshim.so
 	install -m 0755 $(LAUNCHER) $(DESTDIR)$(BINDIR)/sockshim
+	@for m in doc/sockshim.1 doc/sockshim.ini.5; do [ -f $$m ] || continue; \
+		s=$${m##*.}; echo install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -m 0644 doc/sockshim.bash-completion $(DESTDIR)$(BASHCOMPDIR)/sockshim
 
 install-config:
 	install -d $(DESTDIR)$(SYSCONFDIR)/sockshim
@@ -116,4 +121,5 @@ install-config:
 	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libsockshim.so $(DESTDIR)$(BINDIR)/sockshim
+	rm -f $(DESTDIR)$(LIBDIR)/libsockshim.so $(DESTDIR)$(BINDIR)/sockshim \
+		$(DESTDIR)$(MANDIR)/man1/sockshim.1 $(DESTDIR)$(MANDIR)/man5/sockshim.ini.5 $(DESTDIR)$(BASHCOMPDIR)/sockshim

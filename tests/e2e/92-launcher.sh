@@ -128,6 +128,28 @@ expect_match "explain: its action" "$out" 'source: bind to 127\.0\.0\.2'
 out=$("$S" explain "$P" connect tcp 10.1.2.3:80)
 expect_match "explain: no rule" "$out" 'passes through untouched'
 
+# ---- install, from any directory ----
+inst=$T/inst
+make -s -C "$TOP" BUILD="$BUILD" PREFIX="$inst" install >/dev/null 2>&1
+make -s -C "$TOP" BUILD="$BUILD" PREFIX="$inst" install-config >/dev/null 2>&1
+echo "; mine" >> "$inst/etc/sockshim/sockshim.ini"
+make -s -C "$TOP" BUILD="$BUILD" PREFIX="$inst" install-config >/dev/null 2>&1
+expect_eq "install-config never overwrites a policy" "$(tail -1 "$inst/etc/sockshim/sockshim.ini")" "; mine"
+expect_eq "installed launcher works from another directory" \
+	"$(cd / && "$inst/bin/sockshim" -p "$P" -l none -- "$PY" -c "$client")" "127.0.0.2"
+check "man pages and completion installed" test -f "$inst/share/man/man1/sockshim.1" -a -f "$inst/share/man/man5/sockshim.ini.5" \
+	-a -f "$inst/share/bash-completion/completions/sockshim"
+make -s -C "$TOP" BUILD="$BUILD" PREFIX="$inst" uninstall >/dev/null 2>&1
+expect_eq "uninstall removes what install put (the policy stays)" "$(find "$inst" -type f | sed "s|$inst/||" | sort | tr '\n' ' ')" \
+	"etc/sockshim/sockshim.ini "
+
+# ---- bash completion ----
+comp() { bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _sockshim; printf "%s\n" "${COMPREPLY[@]}"' sh \
+	"$TOP/doc/sockshim.bash-completion" "$@"; }
+expect_eq "completion: subcommands" "$(comp sockshim ex | grep -x explain)" explain
+expect_eq "completion: explain's OP" "$(comp sockshim explain p.ini con)" connect
+expect_eq "completion: options" "$(comp sockshim -- | head -0; comp sockshim - | sort | tr '\n' ' ')" "-- --help --version -l -n -p -v "
+
 # ---- help and version ----
 expect_match "--help" "$("$S" --help)" '^usage: sockshim \[-p POLICY\]'
 expect_match "--version" "$("$S" --version)" '^sockshim [0-9]+\.[0-9]+\.[0-9]+$'
