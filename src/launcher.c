@@ -446,12 +446,14 @@ static int cmd_run(int argc, char **argv)
 		} else if (strcmp(a, "-l") == 0 && i + 1 < argc) {
 			const char *l = argv[++i];
 			char buf[PATH_MAX + 8];
-			if (strcmp(l, "stderr") && strcmp(l, "none") && strncmp(l, "syslog", 6) && strncmp(l, "file:", 5)) {
+			if (strcmp(l, "stderr") && strcmp(l, "none") && strncmp(l, "syslog", 6)) {
+				/* a path, bare or as file:PATH; relative to where we are now */
+				const char *path = strncmp(l, "file:", 5) == 0 ? l + 5 : l;
 				char dir[PATH_MAX];
-				if (l[0] != '/' && getcwd(dir, sizeof(dir)))
-					snprintf(buf, sizeof(buf), "file:%s/%s", dir, l);
+				if (path[0] != '/' && getcwd(dir, sizeof(dir)))
+					snprintf(buf, sizeof(buf), "file:%s/%s", dir, path);
 				else
-					snprintf(buf, sizeof(buf), "file:%s", l);
+					snprintf(buf, sizeof(buf), "file:%s", path);
 				l = buf;
 			}
 			setenv("SOCKSHIM_LOG", l, 1);

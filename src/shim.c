@@ -748,9 +748,11 @@ static ssize_t send_one(int fd, const void *buf, size_t n, const struct msghdr *
 			const struct sockaddr *addr, socklen_t len)
 {
 	struct ss_call c;
-	bool ours = begin_call(&c, SS_OP_SEND, fd, addr, len) &&
-		    (c.proto == SS_PROTO_UDP || (flags & MSG_FASTOPEN)); /* TCP names a destination only with Fast Open */
+	bool began = begin_call(&c, SS_OP_SEND, fd, addr, len);
+	bool ours = began && (c.proto == SS_PROTO_UDP || (flags & MSG_FASTOPEN)); /* TCP names a destination only with Fast Open */
 	if (!ours) {
+		if (began && c.rule) /* not a decision after all: keep the summary honest */
+			atomic_fetch_sub_explicit(&c.rule->state->matched, 1, memory_order_relaxed);
 		ssize_t rc = msg ? real_sendmsg(fd, msg, flags) : real_sendto(fd, buf, n, flags, addr, len);
 		return rc;
 	}
