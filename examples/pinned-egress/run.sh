@@ -1,0 +1,55 @@
+#!/bin/bash
+# pinned-egress: curl and socat leave from a chosen source address.
+#
+# peer_server.py answers every request with the peer address it sees. Bare,
+# curl and socat arrive from 127.0.0.1, the kernel's choice for a loopback
+# destination. Under sockshim with policy.ini (source = 127.0.0.2 for
+# connects to 127.0.0.1:7090) the same commands arrive from 127.0.0.2:
+# sockshim binds the socket to that address before the program's connect.
+#
+# It runs in a private network namespace of its own (loopback only).
+# Needs python3, curl and socat.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+sockshim=${SOCKSHIM:-$top/build/sockshim}
+[ -x "$sockshim" ] || sockshim=$(command -v sockshim) ||
+	{ echo "sockshim not found: run make first (in $top)"; exit 1; }
+
+if [ "${SOCKSHIM_EXAMPLE_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
+	"${ns[@]}" true 2>/dev/null ||
+		{ echo "cannot create a network namespace here (${ns[*]}): run as root"; exit 1; }
+	SOCKSHIM_EXAMPLE_NETNS=1 exec "${ns[@]}" -- "$BASH" "$0" "$@"
+fi
+ip link set lo up
+
+py=$(python3 -c 'import sys; print(sys.executable)') || { echo "python3 not found"; exit 1; }
+for c in curl socat; do command -v $c >/dev/null || { echo "$c not found (apt-get install $c)"; exit 1; }; done
+tmp=$(mktemp -d)
+# sockshim refuses a policy that group or others may write to (a checkout
+# made with umask 002 has such files): use a private copy, mode 0644
+install -m 0644 "$here/policy.ini" "$tmp/policy.ini"
+"$py" "$here/peer_server.py" 7090 >"$tmp/server" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do grep -q listening "$tmp/server" && break; sleep 0.05; done
+
+# clients [sockshim ... --]: one request with curl, one with socat
+clients() {
+	echo "curl:  $("$@" curl -s --max-time 5 http://127.0.0.1:7090/)"
+	echo "socat: $(printf 'GET / HTTP/1.0\r\n\r\n' | "$@" socat -t 5 - TCP:127.0.0.1:7090 | tail -1)"
+}
+
+echo "== without sockshim"
+clients
+echo
+echo "== under sockshim -p policy.ini (source = 127.0.0.2)"
+clients "$sockshim" -p "$tmp/policy.ini" -l "$tmp/shim.log" --
+echo
+echo "== the server's own log"
+grep connection "$tmp/server"
+echo
+echo "== what sockshim decided (its log, -l)"
+grep ' connect ' "$tmp/shim.log" | sed 's/^[^ ]* //'
+echo "(curl connects non-blocking: rc=-1 errno=EINPROGRESS is its connect under way, as bare)"

@@ -1,0 +1,99 @@
+#!/bin/bash
+# test-sandbox: run a test suite against the real code, sandboxed.
+#
+# suite.py is a small test suite: it starts the app's API server on its
+# usual port, 127.0.0.1:8080, queries the database its configuration names
+# (production, 10.20.0.7:5432), and sends telemetry to 192.0.2.1:443.
+#
+# The script runs in a private network namespace of its own, where stand-ins
+# play the outside world: a "production database" at 10.20.0.7 and a
+# "telemetry endpoint" at 192.0.2.1 (addresses on this namespace's lo, so
+# nothing real is ever reached), next to the mock database on
+# 127.0.0.1:15432. Two runs of the suite start at once:
+#
+#   bare: run B cannot listen (run A holds 127.0.0.1:8080), and run A
+#         writes to the production database and sends telemetry out;
+#   under sockshim, each run with its own copy of policy.ini: each run's
+#         server listens on the run's own address (127.0.0.11, 127.0.0.12),
+#         so both pass; the database connect goes to the mock; the telemetry
+#         connect fails at once with ENETUNREACH, and the stand-ins see
+#         nothing; each run's JSON decision log lists every call it tried.
+#
+# Needs python3 and ss (iproute2).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+sockshim=${SOCKSHIM:-$top/build/sockshim}
+[ -x "$sockshim" ] || sockshim=$(command -v sockshim) ||
+	{ echo "sockshim not found: run make first (in $top)"; exit 1; }
+
+if [ "${SOCKSHIM_EXAMPLE_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
+	"${ns[@]}" true 2>/dev/null ||
+		{ echo "cannot create a network namespace here (${ns[*]}): run as root"; exit 1; }
+	SOCKSHIM_EXAMPLE_NETNS=1 exec "${ns[@]}" -- "$BASH" "$0" "$@"
+fi
+ip link set lo up
+ip addr add 10.20.0.7/32 dev lo && ip addr add 192.0.2.1/32 dev lo ||
+	{ echo "cannot add the stand-in addresses in the namespace"; exit 1; }
+
+py=$(python3 -c 'import sys; print(sys.executable)') || { echo "python3 not found"; exit 1; }
+tmp=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+
+# wait_line FILE REGEX: until a line of FILE matches (5 s at most)
+wait_line() { for _ in $(seq 100); do grep -Eq "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+
+# the stand-ins, outside the sandbox; their log is what reached them
+standin() { "$py" "$here/standin.py" "$@" >>"$tmp/standins" 2>&1 & pids+=($!); wait_line "$tmp/standins" "^$1: listening"; }
+standin production 10.20.0.7 5432 "PRODUCTION db: 1 row"
+standin telemetry 192.0.2.1 443 "telemetry: thanks"
+standin mock 127.0.0.1 15432 "mock db: 1 row"
+echo "namespace: production db 10.20.0.7:5432, telemetry 192.0.2.1:443 (stand-ins); mock db 127.0.0.1:15432"
+seen() { grep -c "^$1: connection" "$tmp/standins"; }
+
+# suite NAME [sockshim ... --]: one run in the background, its output in $tmp/NAME
+suite() {
+	local name=$1; shift
+	SUITE_RUN=$name SUITE_GATE=$tmp/go "$@" "$py" "$here/suite.py" >"$tmp/$name" 2>&1 &
+	pids+=($!)
+}
+go() { touch "$tmp/go"; wait "${pids[@]:3}" 2>/dev/null; pids=("${pids[@]:0:3}"); rm -f "$tmp/go"; }
+
+echo
+echo "== without sockshim: two runs at once"
+suite A; wait_line "$tmp/A" server
+suite B; wait_line "$tmp/B" server
+go
+cat "$tmp/A" "$tmp/B"
+echo "reached: production db $(seen production) time(s), telemetry $(seen telemetry), mock db $(seen mock)"
+before_prod=$(seen production) before_tele=$(seen telemetry) before_mock=$(seen mock)
+
+echo
+echo "== under sockshim: two runs at once, each with its own copy of policy.ini"
+for n in 1 2; do
+	sed "s/^rewrite = 127\.0\.0\.10\b/rewrite = 127.0.0.1$n/" "$here/policy.ini" >"$tmp/policy-$n.ini"
+	chmod 0644 "$tmp/policy-$n.ini"   # sockshim refuses a policy others may write to
+done
+suite A "$sockshim" -p "$tmp/policy-1.ini" -l "$tmp/A.json" --
+suite B "$sockshim" -p "$tmp/policy-2.ini" -l "$tmp/B.json" --
+wait_line "$tmp/A" server && wait_line "$tmp/B" server
+echo "ss -ltn: $(ss -Hltn 'sport = :8080' | awk '{print $4}' | sort | tr '\n' ' ')"
+go
+cat "$tmp/A" "$tmp/B"
+echo "reached: production db $(($(seen production) - before_prod)) time(s), telemetry $(($(seen telemetry) - before_tele)), mock db $(($(seen mock) - before_mock))"
+
+echo
+echo "== the decision log of run A (log_format = json, -l): what the suite tried"
+"$py" - "$tmp/A.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if "op" in e:
+        err = f" errno={e['errno']}" if e["errno"] else ""
+        print(f"  {e['op']:8} {e['addr']:15} rule={e['rule']:13} {','.join(e['actions']):24} rc={e['rc']}{err}")
+PY
+echo "one object per line, e.g.:"
+grep -m1 '"op":"connect".*"rule":"no-egress"' "$tmp/A.json"
+echo "(rc=-1 errno=EINPROGRESS: python's connect with a timeout is non-blocking; it completed)"
