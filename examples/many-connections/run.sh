@@ -17,18 +17,9 @@
 # range to fit. Needs python3 and ss (iproute2); a few seconds.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-sockshim=${SOCKSHIM:-$top/build/sockshim}
-[ -x "$sockshim" ] || sockshim=$(command -v sockshim) ||
-	{ echo "sockshim not found: run make first (in $top)"; exit 1; }
+. "$here/../lib.sh"
 
-if [ "${SOCKSHIM_EXAMPLE_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
-	"${ns[@]}" true 2>/dev/null ||
-		{ echo "cannot create a network namespace here (${ns[*]}): run as root"; exit 1; }
-	SOCKSHIM_EXAMPLE_NETNS=1 exec "${ns[@]}" -- "$BASH" "$0" "$@"
-fi
-ip link set lo up
+in_private_netns "$@"
 
 hard=$(ulimit -Hn)
 [ "$hard" = unlimited ] && hard=1048576
@@ -40,11 +31,9 @@ sysctl -qw net.ipv4.ip_local_port_range="40000 $last" ||
 	{ echo "cannot set net.ipv4.ip_local_port_range in the namespace"; exit 1; }
 echo "namespace: net.ipv4.ip_local_port_range = $(tr '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range) ($ports ports), ulimit -n $(ulimit -n)"
 
-py=$(python3 -c 'import sys; print(sys.executable)') || { echo "python3 not found"; exit 1; }
+find_python
 tmp=$(mktemp -d)
-# sockshim refuses a policy that group or others may write to (a checkout
-# made with umask 002 has such files): use a private copy, mode 0644
-install -m 0644 "$here/policy.ini" "$tmp/policy.ini"
+private_policy "$tmp"
 "$py" "$here/hold_server.py" 7100 >"$tmp/server" 2>&1 &
 server=$!
 client=

@@ -11,25 +11,14 @@
 # Needs python3, curl and socat.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-sockshim=${SOCKSHIM:-$top/build/sockshim}
-[ -x "$sockshim" ] || sockshim=$(command -v sockshim) ||
-	{ echo "sockshim not found: run make first (in $top)"; exit 1; }
+. "$here/../lib.sh"
 
-if [ "${SOCKSHIM_EXAMPLE_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
-	"${ns[@]}" true 2>/dev/null ||
-		{ echo "cannot create a network namespace here (${ns[*]}): run as root"; exit 1; }
-	SOCKSHIM_EXAMPLE_NETNS=1 exec "${ns[@]}" -- "$BASH" "$0" "$@"
-fi
-ip link set lo up
+in_private_netns "$@"
 
-py=$(python3 -c 'import sys; print(sys.executable)') || { echo "python3 not found"; exit 1; }
+find_python
 for c in curl socat; do command -v $c >/dev/null || { echo "$c not found (apt-get install $c)"; exit 1; }; done
 tmp=$(mktemp -d)
-# sockshim refuses a policy that group or others may write to (a checkout
-# made with umask 002 has such files): use a private copy, mode 0644
-install -m 0644 "$here/policy.ini" "$tmp/policy.ini"
+private_policy "$tmp"
 "$py" "$here/peer_server.py" 7090 >"$tmp/server" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$tmp"' EXIT

@@ -18,27 +18,16 @@
 # Needs python3, curl and ss (iproute2).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-sockshim=${SOCKSHIM:-$top/build/sockshim}
-[ -x "$sockshim" ] || sockshim=$(command -v sockshim) ||
-	{ echo "sockshim not found: run make first (in $top)"; exit 1; }
+. "$here/../lib.sh"
 
-if [ "${SOCKSHIM_EXAMPLE_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
-	"${ns[@]}" true 2>/dev/null ||
-		{ echo "cannot create a network namespace here (${ns[*]}): run as root"; exit 1; }
-	SOCKSHIM_EXAMPLE_NETNS=1 exec "${ns[@]}" -- "$BASH" "$0" "$@"
-fi
-ip link set lo up
+in_private_netns "$@"
 sysctl -qw net.ipv4.tcp_migrate_req=1 2>/dev/null ||
 	echo "(no net.ipv4.tcp_migrate_req here: a request queued at the stopping copy may be reset)"
 
-py=$(python3 -c 'import sys; print(sys.executable)') || { echo "python3 not found"; exit 1; }
+find_python
 port=7080
 tmp=$(mktemp -d)
-# sockshim refuses a policy that group or others may write to (a checkout
-# made with umask 002 has such files): use a private copy, mode 0644
-install -m 0644 "$here/policy.ini" "$tmp/policy.ini"
+private_policy "$tmp"
 shim=("$sockshim" -p "$tmp/policy.ini" -l "$tmp/shim.log" --)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT

@@ -12,10 +12,7 @@
 # paths in place of the install paths) and checks the policy applies.
 set -u -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-sockshim=${SOCKSHIM:-$top/build/sockshim}
-[ -x "$sockshim" ] || sockshim=$(command -v sockshim) ||
-	{ echo "sockshim not found: run make first (in $top)"; exit 1; }
+. "$here/../lib.sh"
 svc=${1:-myapp}
 lib=$(sed -n 's/^Environment=LD_PRELOAD=//p' "$here/sockshim.conf")
 pol=$(sed -n 's/^Environment=SOCKSHIM_POLICY=//p' "$here/sockshim.conf")
@@ -25,7 +22,7 @@ pol=$(sed -n 's/^Environment=SOCKSHIM_POLICY=//p' "$here/sockshim.conf")
 # mode the install step below gives it
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-install -m 0644 "$here/policy.ini" "$tmp/policy.ini"
+private_policy "$tmp"
 
 echo "== the policy for the service: policy.ini"
 "$sockshim" check "$tmp/policy.ini" | sed "s|$tmp/||" || exit 1

@@ -22,22 +22,13 @@
 # Needs python3 and ss (iproute2).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-sockshim=${SOCKSHIM:-$top/build/sockshim}
-[ -x "$sockshim" ] || sockshim=$(command -v sockshim) ||
-	{ echo "sockshim not found: run make first (in $top)"; exit 1; }
+. "$here/../lib.sh"
 
-if [ "${SOCKSHIM_EXAMPLE_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
-	"${ns[@]}" true 2>/dev/null ||
-		{ echo "cannot create a network namespace here (${ns[*]}): run as root"; exit 1; }
-	SOCKSHIM_EXAMPLE_NETNS=1 exec "${ns[@]}" -- "$BASH" "$0" "$@"
-fi
-ip link set lo up
+in_private_netns "$@"
 ip addr add 10.20.0.7/32 dev lo && ip addr add 192.0.2.1/32 dev lo ||
 	{ echo "cannot add the stand-in addresses in the namespace"; exit 1; }
 
-py=$(python3 -c 'import sys; print(sys.executable)') || { echo "python3 not found"; exit 1; }
+find_python
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
