@@ -126,7 +126,9 @@ bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target)
 	return true;
 }
 
-bool ss_socket_is_bound(const struct ss_call *c)
+/* true when the socket already has a local address (asks the kernel only
+ * for sockets the shim did not see created) */
+static bool socket_is_bound(const struct ss_call *c)
 {
 	if (c->ent & FD_BOUND)
 		return true;
@@ -252,7 +254,7 @@ static enum plan plan_source(struct ss_call *c, const struct ss_addr *dest, stru
 	const struct ss_rule *r = c->rule;
 	if (!r->nsource && !r->has_source_port)
 		return PLAN_NONE;
-	if (ss_socket_is_bound(c)) {
+	if (socket_is_bound(c)) {
 		/* never re-bind: the application (or an earlier call) chose already */
 		ss_actions_add(&c->acts, "skip", (c->ent & FD_APPBOUND) ? "app-bound" : "bound");
 		return PLAN_NONE;

@@ -61,8 +61,4 @@ int ss_act_source(struct ss_call *c, const struct ss_addr *dest);
  */
 int ss_act_connect(struct ss_call *c, const struct ss_addr *dest, const struct sockaddr *to, socklen_t tolen);
 
-/* true when the socket already has a local address (asks the kernel only
- * for sockets the shim did not see created). */
-bool ss_socket_is_bound(const struct ss_call *c);
-
 #endif

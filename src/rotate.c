@@ -34,11 +34,9 @@ void ss_rotate_seed(struct ss_policy *p, uint64_t seed)
 
 /* The shared file: a header, then two cursors per rule (by rule index). */
 struct shared {
-	uint64_t magic;
 	_Atomic uint64_t seed;
 	_Atomic uint64_t cursor[][2];
 };
-#define SHARED_MAGIC 0x3174726f6d6b7373ULL /* "sskmort1" */
 
 const char *ss_rotate_share(struct ss_policy *p, uint64_t seed, char *path_out, unsigned path_size)
 {
@@ -90,7 +88,6 @@ const char *ss_rotate_share(struct ss_policy *p, uint64_t seed, char *path_out, 
 		rs->cursor = sh->cursor[i];
 		rs->seed = atomic_load(&sh->seed);
 	}
-	sh->magic = SHARED_MAGIC;
 	return NULL;
 }
 
