@@ -164,6 +164,15 @@ void ss_log_setup(const struct ss_log_config *c)
 
 /* Is L.fd still the sink we opened? Reopen a file or syslog sink that the
  * application closed or replaced; give up on stderr. */
+bool ss_log_for_fatal(void)
+{
+	if (L.target == SS_LOG_STDERR && !L.ok) {
+		struct ss_log_config c = { SS_LOG_SYSLOG, "/dev/log", SS_LEVEL_ERROR, L.format };
+		ss_log_setup(&c);
+	}
+	return L.target != SS_LOG_STDERR && L.ok;
+}
+
 static bool sink_still_ours(void)
 {
 	struct stat st;

@@ -35,6 +35,12 @@ void ss_log_set_pid(int pid);
  * that must reach the user whatever the log settings (policy errors). */
 void ss_log_stderr(const char *p, size_t n);
 
+/* Before the program is stopped for a bad policy: true when the sink is not
+ * stderr, so the errors must be logged there too. A stderr sink that cannot
+ * be written (fd 2 is a socket: inetd, or a systemd service's journal
+ * stream) is replaced by syslog first, so the reason is never lost. */
+bool ss_log_for_fatal(void);
+
 bool ss_log_enabled(enum ss_log_level level);
 
 /* Action strings of one decision: NUL-separated in buf. */

@@ -191,6 +191,10 @@ static void load(void)
 				write_stderr(problems.text + off);
 				write_stderr("\n");
 			}
+			if (ss_log_for_fatal()) {
+				for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)
+					ss_log_event(SS_LEVEL_ERROR, "policy-error", "msg", problems.text + off, "exit", "78", NULL);
+			}
 			_exit(EX_CONFIG);
 		}
 		for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)

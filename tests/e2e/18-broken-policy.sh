@@ -1,7 +1,8 @@
 # A broken or unsafe policy:
 #   typo (unknown key on line 7), bad value, key meaningless for `on`
 #       -> exit 78 before main, "sockshim: FILE:LINE: ..." on stderr
-#          (also with log = none / log = file:..., the message still goes to stderr)
+#          (also with log = none / log = file:..., the message still goes to
+#          stderr; with a file or syslog sink, it is logged there too)
 #   on_error = passthrough -> the program runs normally, the error is logged,
 #       and no rule of the file is applied (kernel: SO_REUSEADDR stays 0)
 #   SOCKSHIM_POLICY naming a missing file, a group- or other-writable file,
@@ -60,6 +61,7 @@ sed "s|^log = stderr|log = file:$T/typo.log|" "$typo" > "$T/typo-file.ini"; chmo
 run_app "$T/typo-file.ini"
 expect_eq "typo + log = file: exit 78, main never ran" "$rc/$ran" "78/no"
 expect_match "typo + log = file: message on stderr" "$err" "^sockshim: $T/typo-file.ini:7: .*reuseadr"
+expect_match "typo + log = file: and in the log file" "$(cat "$T/typo.log")" " error policy-error .*$T/typo-file.ini:7: .*reuseadr"
 
 # ---- bad value, and a key that means nothing for on = bind ----
 badval=$(policy badval.ini <<'EOF'
