@@ -2,6 +2,7 @@
  * optlog: per-fd records of the application's socket options (see optlog.h).
  */
 #include "optlog.h"
+#include "peek.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -140,8 +141,9 @@ void optlog_record(int fd, int level, int name, const void *val, socklen_t len)
 	} while (!atomic_compare_exchange_weak_explicit(&r->used, &at, at + need, memory_order_acq_rel, memory_order_relaxed));
 	struct entry e = { level, name, len };
 	memcpy(r->data + at, &e, sizeof(e));
-	if (len)
-		memcpy(r->data + at + sizeof(e), val, len);
+	/* the kernel may have read fewer bytes than len: what it left may not be readable */
+	if (len && !peek(r->data + at + sizeof(e), val, len))
+		atomic_store(&r->state, REC_INCOMPLETE);
 }
 
 bool optlog_replay(int fd, int newfd)

@@ -27,6 +27,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "optlog.h"
+#include "peek.h"
 #include "real.h"
 #include "rotate.h"
 
@@ -181,6 +182,7 @@ static void load(void)
 
 	const char *program = program_invocation_short_name;
 	ss_log_set_pid(getpid());
+	peek_set_pid(getpid());
 	struct ss_log_config lc = { p->global.log, p->global.log_path, p->global.log_level, p->global.log_format };
 	ss_log_setup(&lc);
 
@@ -212,21 +214,30 @@ static void load(void)
 		share_cursors(p, seed);
 	g_dry = p->global.dry_run;
 
-	char nrules[16], pid[16];
+	char nrules[16];
 	struct fmt f;
 	fmt_init(&f, nrules, sizeof(nrules));
 	fmt_u64(&f, usable ? p->nrules : 0);
-	fmt_init(&f, pid, sizeof(pid));
-	fmt_u64(&f, (uint64_t)getpid());
 	ss_log_event(SS_LEVEL_INFO, "start", "version", SOCKSHIM_VERSION, "program", program,
 		     "exe", exe_name[0] ? exe_name : NULL, "policy", found ? path : NULL, "rules", nrules,
 		     "mode", g_dry ? "dry-run" : "enforce", NULL);
-	(void)pid;
 	if (usable)
 		g_policy = p;
 }
 
 static _Atomic pid_t g_loader_tid, g_loader_pid;
+
+/* Registered before the first load, which may come before our constructor (a
+ * hook called from another library's constructor): a child forked while
+ * another thread loads must load again, not inherit a load that never ends.
+ * (A vfork child shares our memory; no handler runs there, and it passes
+ * through until it execs.) */
+static void watch_forks(void)
+{
+	static _Atomic int once;
+	if (!atomic_exchange(&once, 1))
+		pthread_atfork(NULL, NULL, shim_after_fork_child);
+}
 
 /*
  * true once the policy is in place. The first hook to get here loads it.
@@ -245,6 +256,7 @@ static bool ready(void)
 	if (st == ST_NEW && atomic_compare_exchange_strong(&g_state, &expected, ST_LOADING)) {
 		atomic_store(&g_loader_pid, getpid());
 		atomic_store(&g_loader_tid, gettid());
+		watch_forks();
 		load();
 		atomic_store_explicit(&g_state, ST_READY, memory_order_release);
 		errno = saved;
@@ -277,7 +289,17 @@ static bool ready(void)
 
 void shim_after_fork_child(void)
 {
+	if (atomic_load(&g_state) == ST_LOADING) {
+		/* forked mid-load: the loading thread does not exist here; start over */
+		problems.n = 0;
+		problems.len = 0;
+		atomic_store(&g_loader_pid, 0);
+		atomic_store(&g_loader_tid, 0);
+		atomic_store(&g_state, ST_NEW);
+		return;
+	}
 	ss_log_set_pid(getpid());
+	peek_set_pid(getpid());
 	if (!g_policy)
 		return;
 	ss_rotate_seed(g_policy, fresh_seed());
@@ -318,11 +340,8 @@ void shim_fini(void)
 
 void shim_init(void)
 {
-	static _Atomic int once;
 	real_resolve_all();
 	ready();
-	if (!atomic_exchange(&once, 1))
-		pthread_atfork(NULL, NULL, shim_after_fork_child);
 }
 
 /* ---- per-fd knowledge ---- */
@@ -371,18 +390,6 @@ static void mark(int fd, uint32_t bits)
 		fdtab_or(fd, bits);
 }
 
-/*
- * Could p..p+n be user memory? A pointer below mmap_min_addr or in the
- * kernel's half cannot be; the shim must not read it (it would fault where
- * the kernel answers EFAULT), so such calls go to the kernel untouched.
- * Other bad pointers fault in the shim as they would in any libc function.
- */
-static bool plausible(const void *p, size_t n)
-{
-	uintptr_t a = (uintptr_t)p;
-	return a >= 65536 && a < ((uintptr_t)1 << 56) && n < ((uintptr_t)1 << 56) - a;
-}
-
 /* ---- one call ---- */
 
 /*
@@ -390,14 +397,23 @@ static bool plausible(const void *p, size_t n)
  * call is not ours to look at (no rule for op and no debug log, not a
  * TCP/UDP socket, or an address the kernel will reject on its own).
  */
+static bool rules_for(enum ss_op op)
+{
+	unsigned want = SS_OPBIT(op) | (op == SS_OP_BIND ? SS_OPBIT(SS_OP_LISTEN) : 0);
+	return g_policy && (g_policy->op_mask & want);
+}
+
+/* Will the shim look at this call at all (a rule for op, or the debug log)? */
+static bool watching(enum ss_op op)
+{
+	return ready() && (rules_for(op) || ss_log_enabled(SS_LEVEL_DEBUG));
+}
+
 static bool begin_call(struct ss_call *c, enum ss_op op, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	if (!ready())
+	if (!watching(op))
 		return false;
-	unsigned want = SS_OPBIT(op) | (op == SS_OP_BIND ? SS_OPBIT(SS_OP_LISTEN) : 0);
-	bool active = g_policy && (g_policy->op_mask & want);
-	if (!active && !ss_log_enabled(SS_LEVEL_DEBUG))
-		return false;
+	bool active = rules_for(op);
 	c->ent = fd_entry(fd);
 	if (!(c->ent & (FD_TCP | FD_UDP)))
 		return false;
@@ -409,7 +425,12 @@ static bool begin_call(struct ss_call *c, enum ss_op op, int fd, const struct so
 	c->failed = false;
 	c->rule = NULL;
 	ss_actions_init(&c->acts);
-	if (!plausible(sa, len) || !ss_addr_from_sockaddr(&c->app, sa, len))
+	/* the kernel refuses a longer address (EINVAL); a shorter one, the parser */
+	if (len > (socklen_t)sizeof(struct sockaddr_storage) || len < (socklen_t)sizeof(sa_family_t))
+		return false;
+	struct sockaddr_storage copy;
+	socklen_t n = len < (socklen_t)sizeof(struct sockaddr_in6) ? len : (socklen_t)sizeof(struct sockaddr_in6);
+	if (!peek(&copy, sa, n) || !ss_addr_from_sockaddr(&c->app, (struct sockaddr *)&copy, len))
 		return false;
 	/* An IPv6 address on an IPv4 socket (or the reverse) is the kernel's to refuse. */
 	if ((c->app.family == 6) != (c->family == SS_FAM_V6))
@@ -634,9 +655,9 @@ int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!begin_call(&c, SS_OP_CONNECT, fd, addr, len)) {
 		int rc = real_connect(fd, addr, len);
 		int err = errno;
-		/* AF_UNSPEC dissolves an association: nothing is connecting then */
-		bool unspec = plausible(addr, sizeof(sa_family_t)) && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC;
-		if (connect_in_progress(rc, err) && !unspec)
+		/* AF_UNSPEC dissolves an association: nothing is connecting then.
+		 * (The kernel read the address for any result but EFAULT.) */
+		if (connect_in_progress(rc, err) && !(len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC))
 			mark(fd, FD_BOUND | FD_CONNECTING);
 		errno = err;
 		return rc;
@@ -692,12 +713,12 @@ static void remember_option(int fd, int level, int name, const void *val, sockle
 	int saved = errno;
 	uint32_t e = fdtab_get(fd);
 	if (e & (FD_TCP | FD_UDP)) {
-		if (optname(level, name) && len >= (socklen_t)sizeof(int) && plausible(val, sizeof(int)) && *(const int *)val)
+		if (optname(level, name) && len >= (socklen_t)sizeof(int) && *(const int *)val)
 			fdtab_or(fd, FD_APPREUSE);
 		/* only what is set before connect can matter for a retry (and
 		 * options toggled on a live connection are a hot path) */
 		if (!(e & FD_BOUND))
-			optlog_record(fd, level, name, plausible(val, len) ? val : NULL, plausible(val, len) ? len : 1);
+			optlog_record(fd, level, name, val, len);
 	}
 	errno = saved;
 }
@@ -707,8 +728,9 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	const char *pinned = optname(level, name);
 	uint32_t e = pinned ? fdtab_get(fd) : 0;
 	unsigned lock = (e >> (name == SO_REUSEADDR ? FD_RA_SHIFT : FD_RP_SHIFT)) & 3u;
-	if (lock && len >= (socklen_t)sizeof(int) && plausible(val, sizeof(int))) {
-		bool on = *(const int *)val != 0;
+	int v;
+	if (lock && len >= (socklen_t)sizeof(int) && peek(&v, val, sizeof(int))) {
+		bool on = v != 0;
 		if (on != (lock == FD_LOCK_ON)) {
 			/* the policy forced this option; the application's undo is ignored */
 			struct ss_actions a;
@@ -735,9 +757,9 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		fmt_i64(&f, level);
 		fmt_char(&f, ':');
 		fmt_i64(&f, name);
-		if (len == (socklen_t)sizeof(int) && plausible(val, sizeof(int))) {
+		if (len == (socklen_t)sizeof(int) && peek(&v, val, sizeof(int))) {
 			fmt_char(&f, '=');
-			fmt_i64(&f, *(const int *)val);
+			fmt_i64(&f, v);
 		}
 		log_plain("setsockopt", fd, fdtab_get(fd), NULL, opt, rc, err);
 	}
@@ -804,24 +826,37 @@ ssize_t shim_sendto(int fd, const void *buf, size_t n, int flags, const struct s
 
 ssize_t shim_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (!plausible(msg, sizeof(*msg)) || !msg->msg_name || !msg->msg_namelen)
+	struct msghdr m;
+	if (!watching(SS_OP_SEND) || !peek(&m, msg, sizeof(m)) || !m.msg_name || !m.msg_namelen)
 		return real_sendmsg(fd, msg, flags);
-	return send_one(fd, NULL, 0, msg, flags, msg->msg_name, msg->msg_namelen);
+	return send_one(fd, NULL, 0, &m, flags, m.msg_name, m.msg_namelen);
 }
 
+/* The kernel sends at most this many messages of one sendmmsg (UIO_MAXIOV). */
+#define MMSG_MAX 1024u
+
 /* Does any message of the batch meet a rule? Then each is sent on its own,
- * so each gets its own decision; otherwise the batch goes through whole. */
+ * so each gets its own decision; otherwise the batch goes through whole.
+ * The kernel stops at the first message it cannot read; so does the scan. */
 static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 {
-	if (!ready() || !g_policy || !(g_policy->op_mask & SS_OPBIT(SS_OP_SEND)))
+	if (!ready() || !rules_for(SS_OP_SEND))
 		return false;
 	uint32_t e = fd_entry(fd);
 	if (!(e & FD_UDP))
 		return false;
 	for (unsigned i = 0; i < vlen; i++) {
+		struct msghdr m;
+		struct sockaddr_storage name;
 		struct ss_addr a;
-		const struct msghdr *m = &vec[i].msg_hdr;
-		if (!plausible(m->msg_name, m->msg_namelen) || !ss_addr_from_sockaddr(&a, m->msg_name, m->msg_namelen))
+		if (!peek(&m, &vec[i].msg_hdr, sizeof(m)))
+			break;
+		if (!m.msg_name || m.msg_namelen < sizeof(sa_family_t) || m.msg_namelen > sizeof(name))
+			continue;
+		socklen_t n = m.msg_namelen < sizeof(struct sockaddr_in6) ? m.msg_namelen : (socklen_t)sizeof(struct sockaddr_in6);
+		if (!peek(&name, m.msg_name, n))
+			break;
+		if (!ss_addr_from_sockaddr(&a, (struct sockaddr *)&name, m.msg_namelen))
 			continue;
 		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, &a, NULL };
 		if (ss_decide(g_policy, &d))
@@ -832,18 +867,25 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 
 int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
-	if (!plausible(vec, (size_t)vlen * sizeof(*vec)) || !batch_needs_rules(fd, vec, vlen)) {
+	if (!batch_needs_rules(fd, vec, vlen < MMSG_MAX ? vlen : MMSG_MAX)) {
 		int rc = real_sendmmsg(fd, vec, vlen, flags);
 		if (rc > 0)
 			mark(fd, FD_BOUND);
 		return rc;
 	}
+	if (vlen > MMSG_MAX)
+		vlen = MMSG_MAX;
 	int saved = errno;
 	unsigned sent = 0;
 	for (; sent < vlen; sent++) {
-		const struct msghdr *m = &vec[sent].msg_hdr;
-		ssize_t r = m->msg_name && m->msg_namelen ? send_one(fd, NULL, 0, m, flags, m->msg_name, m->msg_namelen)
-							    : real_sendmsg(fd, m, flags);
+		struct msghdr m;
+		ssize_t r;
+		if (!peek(&m, &vec[sent].msg_hdr, sizeof(m)))
+			r = sent ? -1 : real_sendmsg(fd, &vec[sent].msg_hdr, flags); /* the kernel's EFAULT */
+		else if (m.msg_name && m.msg_namelen)
+			r = send_one(fd, NULL, 0, &m, flags, m.msg_name, m.msg_namelen);
+		else
+			r = real_sendmsg(fd, &m, flags);
 		if (r < 0) {
 			if (sent == 0)
 				return -1; /* errno from the first message, as sendmmsg reports it */
@@ -886,7 +928,7 @@ int shim_fcntl(int fd, int cmd, void *arg, int is64)
 int shim_fclose(FILE *fp)
 {
 	/* glibc closes the fd inside fclose, where no close hook sees it */
-	int fd = plausible(fp, 1) ? fileno(fp) : -1;
+	int fd = fp ? fileno(fp) : -1; /* a bad FILE * crashes in libc all the same */
 	if (fd >= 0)
 		fdtab_clear(fd);
 	return real_fclose(fp);
