@@ -3,18 +3,21 @@
  * are themselves inside socket calls (PITFALLS 30: the hooks must be
  * async-signal-safe).
  *
- *   rob_signal PORT SECONDS
+ *   rob_signal PORT SECONDS [WORKERS [INTERVAL_US]]
  *
  * Listens on 127.0.0.1:PORT (an accept thread drains the queue). For SECONDS:
- *   - 4 worker threads loop: socket, blocking connect, getsockname, close;
- *   - setitimer fires SIGALRM every 200 us and a kicker thread sends SIGUSR1
- *     to a worker every 200 us; both handlers do socket(SOCK_NONBLOCK),
- *     connect, getsockname, close, and keep errno intact.
+ *   - WORKERS (default 4, at most 32) worker threads loop: socket, blocking
+ *     connect, getsockname, close;
+ *   - setitimer fires SIGALRM every INTERVAL_US (default 200) and a kicker
+ *     thread sends SIGUSR1 to a worker every INTERVAL_US; both handlers do
+ *     socket(SOCK_NONBLOCK), connect, getsockname, close, and keep errno
+ *     intact.
  * Then prints:
  *   handler ok=N fail=N          (connect returned 0 or EINPROGRESS)
  *   worker ok=N fail=N
  *   errno NAME=N                 (each kind of failure)
  *   local IP=N ...               (getsockname of every connected socket)
+ *   handler-local IP=N ...       (the same, of the handlers' sockets only)
  *   server-peer IP=N ...         (accept's peer address)
  *   errno-clobbered=N            (handlers that returned with errno changed)
  *   fds before=N after=N
@@ -36,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NWORK 4
+#define MAXWORK 32
 #define MAXIP 8
 
 static int port, lfd;
@@ -44,9 +47,11 @@ static _Atomic int stop, server_stop;
 static _Atomic long h_ok, h_fail, w_ok, w_fail, clobbered;
 static _Atomic long errs[200];
 /* lock-free tallies: the handlers update them too */
-static _Atomic uint32_t local_ip[MAXIP], peer_ip[MAXIP];
-static _Atomic long local_n[MAXIP], peer_n[MAXIP];
-static pthread_t workers[NWORK];
+static _Atomic uint32_t local_ip[MAXIP], peer_ip[MAXIP], hlocal_ip[MAXIP];
+static _Atomic long local_n[MAXIP], peer_n[MAXIP], hlocal_n[MAXIP];
+static pthread_t workers[MAXWORK];
+static int nwork = 4;
+static long interval_us = 200;
 
 static void tally(_Atomic uint32_t *ips, _Atomic long *n, uint32_t ip)
 {
@@ -87,12 +92,15 @@ static struct sockaddr_in target(void)
 	return a;
 }
 
-static void note_local(int fd)
+static void note_local(int fd, int in_handler)
 {
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
-	if (getsockname(fd, (struct sockaddr *)&me, &len) == 0)
+	if (getsockname(fd, (struct sockaddr *)&me, &len) == 0) {
 		tally(local_ip, local_n, me.sin_addr.s_addr);
+		if (in_handler)
+			tally(hlocal_ip, hlocal_n, me.sin_addr.s_addr);
+	}
 }
 
 static void rst_close(int fd)
@@ -117,7 +125,7 @@ static void handler(int sig)
 		int e = errno;
 		if (rc == 0 || e == EINPROGRESS) {
 			atomic_fetch_add(&h_ok, 1);
-			note_local(fd);
+			note_local(fd, 1);
 		} else {
 			atomic_fetch_add(&h_fail, 1);
 			atomic_fetch_add(&errs[e > 0 && e < 200 ? e : 0], 1);
@@ -146,7 +154,7 @@ static void *worker(void *arg)
 		struct sockaddr_in a = target();
 		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
 			atomic_fetch_add(&w_ok, 1);
-			note_local(fd);
+			note_local(fd, 0);
 		} else {
 			int e = errno;
 			atomic_fetch_add(&w_fail, 1);
@@ -160,9 +168,9 @@ static void *worker(void *arg)
 static void *kicker(void *arg)
 {
 	(void)arg;
-	struct timespec ts = { 0, 200000 };
+	struct timespec ts = { 0, interval_us * 1000 };
 	for (unsigned i = 0; !atomic_load(&stop); i++) {
-		pthread_kill(workers[i % NWORK], SIGUSR1);
+		pthread_kill(workers[i % (unsigned)nwork], SIGUSR1);
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -203,10 +211,16 @@ static int count_fds(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: rob_signal PORT SECONDS\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: rob_signal PORT SECONDS [WORKERS [INTERVAL_US]]\n");
 		return 2;
 	}
+	if (argc > 3)
+		nwork = atoi(argv[3]);
+	if (argc > 4)
+		interval_us = atol(argv[4]);
+	if (nwork < 1 || nwork > MAXWORK || interval_us < 1 || interval_us > 999999)
+		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	port = atoi(argv[1]);
 	double secs = atof(argv[2]);
@@ -231,10 +245,10 @@ int main(int argc, char **argv)
 
 	pthread_t srv, kick;
 	pthread_create(&srv, NULL, server, NULL);
-	for (int i = 0; i < NWORK; i++)
+	for (int i = 0; i < nwork; i++)
 		pthread_create(&workers[i], NULL, worker, NULL);
 	pthread_create(&kick, NULL, kicker, NULL);
-	struct itimerval it = { { 0, 200 }, { 0, 200 } };
+	struct itimerval it = { { 0, interval_us }, { 0, interval_us } };
 	setitimer(ITIMER_REAL, &it, NULL);
 
 	struct timespec t0, now;
@@ -249,7 +263,7 @@ int main(int argc, char **argv)
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_REAL, &off, NULL);
 	pthread_join(kick, NULL);
-	for (int i = 0; i < NWORK; i++)
+	for (int i = 0; i < nwork; i++)
 		pthread_join(workers[i], NULL);
 	struct timespec settle = { 0, 200000000 };
 	nanosleep(&settle, NULL); /* let the accept thread drain */
@@ -263,6 +277,7 @@ int main(int argc, char **argv)
 		if (atomic_load(&errs[e]))
 			printf("errno %s=%ld\n", strerrorname_np(e) ? strerrorname_np(e) : "?", atomic_load(&errs[e]));
 	tally_print("local", local_ip, local_n);
+	tally_print("handler-local", hlocal_ip, hlocal_n);
 	tally_print("server-peer", peer_ip, peer_n);
 	printf("errno-clobbered=%ld\n", atomic_load(&clobbered));
 	printf("fds before=%d after=%d\n", before, after);
