@@ -40,7 +40,7 @@ SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libsockshim.so
 LAUNCHER := $(BUILD)/sockshim
 
-.PHONY: all test tests-build deps install install-config uninstall clean demo bench
+.PHONY: all test tests-build deps install install-config uninstall clean demo bench stress fuzz
 all: $(LIB) $(LAUNCHER) $(BUILD)/libsockshim-engine.a
 
 $(BUILD):
@@ -90,10 +90,19 @@ tests-build: all $(UNIT_BIN) $(PROBE_BIN)
 deps:
 	@tests/deps.sh
 
-# make test [ONLY=substring] runs every test (or those whose name contains it).
+# make test [ONLY="words"] runs every test (or those whose name contains one of the words).
 test: deps
 	@$(MAKE) --no-print-directory tests-build
-	@tests/run.sh $(ONLY)
+	@tests/run.sh "$(ONLY)"
+
+# make stress [ROUNDS=N]: the concurrency and lifecycle tests N times, then under TSan.
+stress: deps
+	@$(MAKE) --no-print-directory tests-build
+	@BUILD=$(BUILD) tests/stress.sh $(ROUNDS)
+
+# make fuzz [FUZZ_TIME=seconds]: libFuzzer on the policy parser and the engine (clang).
+fuzz:
+	@BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_TIME)
 
 # make bench [ONLY=substring]: the benchmarks of tests/bench/, a table of figures.
 bench: all

@@ -54,4 +54,15 @@ wait_port() {
 	return 1
 }
 
+# before_tsan_init WHAT: exit 77 (skipped) in a ThreadSanitizer build, for
+# tests that call the shim from a constructor that runs before the shim's:
+# TSan's instrumented code crashes when it runs before TSan's runtime starts,
+# so such a test can say nothing about the shim there.
+before_tsan_init() {
+	if ldd "$SHIM" 2>/dev/null | grep -q libtsan; then
+		echo "skipped under SANITIZE=thread: $1 runs the shim before TSan's runtime starts"
+		exit 77
+	fi
+}
+
 finish() { exit $_failed; }

@@ -10,6 +10,7 @@
 # pinned source 127.0.0.2 for the constructor's connect, getsockname agrees,
 # and the log has exactly one start line.
 . "$TOP/tests/lib.sh"
+before_tsan_init "another library's constructor"
 
 PORT=9500
 pids=

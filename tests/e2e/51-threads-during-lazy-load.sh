@@ -8,6 +8,7 @@
 # interrupts the loading thread itself has to pass through).
 # Kernel truth: getsockname of every connected socket, 3 runs.
 . "$TOP/tests/lib.sh"
+before_tsan_init "a constructor's threads"
 
 PORT=9510
 pids=
