@@ -68,8 +68,10 @@ i=0; while [ ! -S "$T/devlog" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); 
 # service VAR=VALUE...: start the probe as systemd would, with only these
 # variables; prints "pid N", then what it wrote to its stdout/stderr stream.
 cat >"$T/service.py" <<'PY'
-import socket, subprocess, sys
+import os, socket, subprocess, sys
 env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+# a sanitized test build (make test SANITIZE=...) needs its runtime's settings
+env.update((k, v) for k, v in os.environ.items() if k.endswith("SAN_OPTIONS"))
 env.update(kv.split("=", 1) for kv in sys.argv[2:])
 journal, stream = socket.socketpair()
 p = subprocess.Popen([sys.argv[1], "tcp4", "bind=127.0.0.1:7200", "listen", "get=reuseaddr",

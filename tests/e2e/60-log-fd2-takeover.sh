@@ -51,12 +51,13 @@ done
 # connection and connects once; the server prints every byte it received.
 PY=$(python3 -c 'import sys; print(sys.executable)')
 cat > "$T/born.py" <<'EOF'
-import socket, subprocess, sys
+import os, socket, subprocess, sys
 port, shim, pol, probe = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("127.0.0.1", port + 1)); l.listen(1)
 c = socket.create_connection(("127.0.0.1", port + 1)); peer, _ = l.accept()
 env = {"PATH": "/usr/bin:/bin", "LD_PRELOAD": shim, "SOCKSHIM_POLICY": pol}
+env.update((k, v) for k, v in os.environ.items() if k.endswith("SAN_OPTIONS"))  # sanitized builds
 r = subprocess.run([probe, "tcp4", "connect=127.0.0.1:%d" % port, "name"], stderr=c.fileno(),
                    stdout=subprocess.PIPE, env=env, timeout=10)
 c.close(); peer.settimeout(2); got = b""
