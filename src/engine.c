@@ -3,6 +3,10 @@
  */
 #include "engine.h"
 
+#include <stdint.h>
+
+#include "index.h"
+
 bool ss_rule_matches(const struct ss_rule *r, const struct ss_opdesc *op)
 {
 	if (!(r->ops & SS_OPBIT(op->op)))
@@ -27,10 +31,43 @@ bool ss_rule_matches(const struct ss_rule *r, const struct ss_opdesc *op)
 	return true;
 }
 
+/* Walk the candidate lists of the index in rule order: the first candidate
+ * that matches is the first rule that matches. */
+static const struct ss_rule *decide_indexed(const struct ss_policy *p, const struct ss_index *x, const struct ss_opdesc *op)
+{
+	const uint32_t *l[3];
+	uint32_t n[3], at[3] = { 0, 0, 0 };
+	uint32_t v4;
+	if (ss_addr_v4_view(op->addr, &v4)) {
+		struct ss_u128 k = { 0, v4 };
+		ss_index_lookup(&x->dim[SS_DIM_V4], k, &l[0], &n[0]);
+	} else {
+		ss_index_lookup(&x->dim[SS_DIM_V6], ss_u128_from_bytes(op->addr->ip), &l[0], &n[0]);
+	}
+	struct ss_u128 port = { 0, op->addr->port };
+	ss_index_lookup(&x->dim[SS_DIM_PORT], port, &l[1], &n[1]);
+	l[2] = x->always;
+	n[2] = x->nalways;
+	for (;;) {
+		int w = -1;
+		uint32_t best = UINT32_MAX;
+		for (int i = 0; i < 3; i++)
+			if (at[i] < n[i] && l[i][at[i]] < best)
+				best = l[i][at[w = i]];
+		if (w < 0)
+			return NULL;
+		at[w]++;
+		if (ss_rule_matches(&p->rules[best], op))
+			return &p->rules[best];
+	}
+}
+
 const struct ss_rule *ss_decide(const struct ss_policy *p, const struct ss_opdesc *op)
 {
 	if (p->nerrors || !(p->op_mask & SS_OPBIT(op->op)))
 		return NULL;
+	if (p->index)
+		return decide_indexed(p, p->index, op);
 	for (unsigned i = 0; i < p->nrules; i++)
 		if (ss_rule_matches(&p->rules[i], op))
 			return &p->rules[i];

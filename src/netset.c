@@ -6,7 +6,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-static struct ss_u128 u128_from_bytes(const uint8_t *b)
+struct ss_u128 ss_u128_from_bytes(const uint8_t *b)
 {
 	struct ss_u128 v = { 0, 0 };
 	for (int i = 0; i < 8; i++) {
@@ -16,7 +16,7 @@ static struct ss_u128 u128_from_bytes(const uint8_t *b)
 	return v;
 }
 
-static int u128_cmp(struct ss_u128 a, struct ss_u128 b)
+int ss_u128_cmp(struct ss_u128 a, struct ss_u128 b)
 {
 	if (a.hi != b.hi)
 		return a.hi < b.hi ? -1 : 1;
@@ -26,7 +26,7 @@ static int u128_cmp(struct ss_u128 a, struct ss_u128 b)
 }
 
 /* a + 1, saturating at the maximum (only used to test adjacency). */
-static struct ss_u128 u128_inc(struct ss_u128 a)
+struct ss_u128 ss_u128_inc(struct ss_u128 a)
 {
 	if (a.lo == UINT64_MAX && a.hi == UINT64_MAX)
 		return a;
@@ -97,7 +97,7 @@ bool ss_ipset_builder_add(struct ss_ipset_builder *b, const char *cidr, bool *oo
 	plen = 128;
 	if (slash && !parse_prefix(slash + 1, 128, &plen))
 		return false;
-	struct ss_u128 v = u128_from_bytes(bytes), m;
+	struct ss_u128 v = ss_u128_from_bytes(bytes), m;
 	m.hi = plen >= 64 ? UINT64_MAX : plen ? ~(uint64_t)0 << (64 - plen) : 0;
 	m.lo = plen <= 64 ? 0 : plen == 128 ? UINT64_MAX : ~(uint64_t)0 << (128 - plen);
 	struct ss_range6 *r = vec_push(&b->v6);
@@ -112,9 +112,9 @@ bool ss_ipset_builder_add(struct ss_ipset_builder *b, const char *cidr, bool *oo
 
 	/* The part inside ::ffff:0:0/96 also matches the IPv4 addresses it maps. */
 	const struct ss_u128 mlo = { 0, 0x0000ffff00000000ULL }, mhi = { 0, 0x0000ffffffffffffULL };
-	if (u128_cmp(r->hi, mlo) >= 0 && u128_cmp(r->lo, mhi) <= 0) {
-		uint32_t lo4 = u128_cmp(r->lo, mlo) > 0 ? (uint32_t)r->lo.lo : 0;
-		uint32_t hi4 = u128_cmp(r->hi, mhi) < 0 ? (uint32_t)r->hi.lo : UINT32_MAX;
+	if (ss_u128_cmp(r->hi, mlo) >= 0 && ss_u128_cmp(r->lo, mhi) <= 0) {
+		uint32_t lo4 = ss_u128_cmp(r->lo, mlo) > 0 ? (uint32_t)r->lo.lo : 0;
+		uint32_t hi4 = ss_u128_cmp(r->hi, mhi) < 0 ? (uint32_t)r->hi.lo : UINT32_MAX;
 		return add_v4(b, lo4, hi4, oom);
 	}
 	return true;
@@ -129,7 +129,7 @@ static int cmp_r4(const void *a, const void *b)
 static int cmp_r6(const void *a, const void *b)
 {
 	const struct ss_range6 *x = a, *y = b;
-	return u128_cmp(x->lo, y->lo);
+	return ss_u128_cmp(x->lo, y->lo);
 }
 
 /* Sort and merge overlapping or adjacent ranges in place; returns the new count. */
@@ -153,8 +153,8 @@ static size_t merge_r6(struct ss_range6 *r, size_t n)
 	sort_elems(r, n, sizeof(*r), cmp_r6);
 	size_t out = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (out && u128_cmp(r[i].lo, u128_inc(r[out - 1].hi)) <= 0) {
-			if (u128_cmp(r[i].hi, r[out - 1].hi) > 0)
+		if (out && ss_u128_cmp(r[i].lo, ss_u128_inc(r[out - 1].hi)) <= 0) {
+			if (ss_u128_cmp(r[i].hi, r[out - 1].hi) > 0)
 				r[out - 1].hi = r[i].hi;
 		} else {
 			r[out++] = r[i];
@@ -198,16 +198,16 @@ bool ss_ipset_contains(const struct ss_ipset *s, const struct ss_addr *a)
 		}
 		return lo > 0 && v4 <= s->v4[lo - 1].hi;
 	}
-	struct ss_u128 v = u128_from_bytes(a->ip);
+	struct ss_u128 v = ss_u128_from_bytes(a->ip);
 	size_t lo = 0, hi = s->n6;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (u128_cmp(s->v6[mid].lo, v) <= 0)
+		if (ss_u128_cmp(s->v6[mid].lo, v) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo > 0 && u128_cmp(v, s->v6[lo - 1].hi) <= 0;
+	return lo > 0 && ss_u128_cmp(v, s->v6[lo - 1].hi) <= 0;
 }
 
 void ss_portset_builder_init(struct ss_portset_builder *b)
@@ -324,10 +324,10 @@ bool ss_ipset_covers(const struct ss_ipset *outer, const struct ss_ipset *inner)
 	}
 	j = 0;
 	for (uint32_t i = 0; i < inner->n6; i++) {
-		while (j < outer->n6 && u128_cmp(outer->v6[j].hi, inner->v6[i].lo) < 0)
+		while (j < outer->n6 && ss_u128_cmp(outer->v6[j].hi, inner->v6[i].lo) < 0)
 			j++;
-		if (j == outer->n6 || u128_cmp(outer->v6[j].lo, inner->v6[i].lo) > 0 ||
-		    u128_cmp(outer->v6[j].hi, inner->v6[i].hi) < 0)
+		if (j == outer->n6 || ss_u128_cmp(outer->v6[j].lo, inner->v6[i].lo) > 0 ||
+		    ss_u128_cmp(outer->v6[j].hi, inner->v6[i].hi) < 0)
 			return false;
 	}
 	return true;

@@ -27,6 +27,11 @@ struct ss_u128 {
 	uint64_t hi, lo;
 };
 
+/* 16 bytes in network order as a number; compare (-1, 0, 1); add 1, saturating. */
+struct ss_u128 ss_u128_from_bytes(const uint8_t *b);
+int ss_u128_cmp(struct ss_u128 a, struct ss_u128 b);
+struct ss_u128 ss_u128_inc(struct ss_u128 a);
+
 struct ss_range6 {
 	struct ss_u128 lo, hi;
 };

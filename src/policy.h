@@ -97,6 +97,8 @@ struct ss_global {
 	bool on_error_passthrough;
 };
 
+struct ss_index;
+
 struct ss_policy {
 	const char *path;
 	uint64_t file_dev, file_ino; /* the file it was loaded from (ss_policy_load) */
@@ -105,6 +107,7 @@ struct ss_policy {
 	unsigned nrules;
 	unsigned op_mask;   /* ops that some rule names */
 	unsigned nerrors;   /* errors reported while loading; rules are unusable if > 0 */
+	const struct ss_index *index; /* which rules can match what (index.h); NULL: try them all */
 	struct arena *arena;
 };
 

@@ -1,0 +1,186 @@
+/*
+ * index: see index.h.
+ */
+#include "index.h"
+
+#include <string.h>
+
+#include "policy.h"
+
+/* Below this many rules, walking them all is as cheap as any index. */
+#define INDEX_MIN_RULES 8
+/* Entries allowed per range of the rules before the index is not worth its
+ * memory (heavily overlapping sets would make it quadratic). */
+#define INDEX_MAX_FANOUT 8
+
+static int cmp_u128(const void *a, const void *b)
+{
+	return ss_u128_cmp(*(const struct ss_u128 *)a, *(const struct ss_u128 *)b);
+}
+
+static struct ss_u128 u128_of32(uint32_t v)
+{
+	struct ss_u128 k = { 0, v };
+	return k;
+}
+
+/* The ranges of rule r in dimension d, one at a time: false when done. */
+static bool range_at(const struct ss_rule *r, int d, uint32_t i, struct ss_u128 *lo, struct ss_u128 *hi)
+{
+	switch (d) {
+	case SS_DIM_V4:
+		if (i >= r->addr.n4)
+			return false;
+		*lo = u128_of32(r->addr.v4[i].lo);
+		*hi = u128_of32(r->addr.v4[i].hi);
+		return true;
+	case SS_DIM_V6:
+		if (i >= r->addr.n6)
+			return false;
+		*lo = r->addr.v6[i].lo;
+		*hi = r->addr.v6[i].hi;
+		return true;
+	default:
+		if (i >= r->port.n)
+			return false;
+		*lo = u128_of32(r->port.r[i].lo);
+		*hi = u128_of32(r->port.r[i].hi);
+		return true;
+	}
+}
+
+static bool filed_in(const struct ss_rule *r, int d)
+{
+	return d == SS_DIM_PORT ? !r->has_addr && r->has_port : r->has_addr;
+}
+
+/* The last interval whose start is <= k, or n when there is none. */
+static uint32_t interval_of(const struct ss_index_dim *d, struct ss_u128 k)
+{
+	uint32_t lo = 0, hi = d->n;
+	while (lo < hi) { /* first start > k */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ss_u128_cmp(d->lo[mid], k) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : d->n;
+}
+
+void ss_index_lookup(const struct ss_index_dim *d, struct ss_u128 k, const uint32_t **ids, uint32_t *n)
+{
+	uint32_t i = d->n ? interval_of(d, k) : d->n;
+	if (i >= d->n) {
+		*ids = NULL;
+		*n = 0;
+		return;
+	}
+	*ids = d->ids + d->start[i];
+	*n = d->start[i + 1] - d->start[i];
+}
+
+/* Cut dimension d at every boundary and file each rule under the intervals
+ * its ranges cover. false: out of memory or over budget. */
+static bool build_dim(struct arena *a, const struct ss_rule *rules, uint32_t nrules, int d, struct ss_index_dim *out)
+{
+	struct vec cuts;
+	vec_init(&cuts, sizeof(struct ss_u128));
+	size_t nranges = 0;
+	bool ok = true;
+	struct ss_u128 top = { UINT64_MAX, UINT64_MAX };
+	for (uint32_t r = 0; r < nrules && ok; r++) {
+		struct ss_u128 lo, hi;
+		for (uint32_t i = 0; filed_in(&rules[r], d) && range_at(&rules[r], d, i, &lo, &hi); i++, nranges++) {
+			struct ss_u128 *c = vec_push(&cuts);
+			if (c)
+				*c = lo;
+			if (c && (c = vec_push(&cuts))) /* (a push may move the array) */
+				*c = ss_u128_cmp(hi, top) == 0 ? hi : ss_u128_inc(hi); /* the end stays inside the last interval */
+			if (!c) {
+				ok = false;
+				break;
+			}
+		}
+	}
+	memset(out, 0, sizeof(*out));
+	if (!ok || nranges == 0) {
+		vec_free(&cuts);
+		return ok;
+	}
+	struct ss_u128 *c = cuts.data;
+	sort_elems(c, cuts.len, sizeof(*c), cmp_u128);
+	uint32_t n = 0;
+	for (size_t i = 0; i < cuts.len; i++)
+		if (n == 0 || ss_u128_cmp(c[n - 1], c[i]) != 0)
+			c[n++] = c[i];
+
+	struct ss_u128 *los = arena_alloc(a, n * sizeof(*los));
+	uint32_t *start = arena_alloc(a, (n + 1) * sizeof(*start));
+	if (!los || !start) {
+		vec_free(&cuts);
+		return false;
+	}
+	memcpy(los, c, n * sizeof(*los));
+	vec_free(&cuts);
+	out->lo = los;
+	out->n = n;
+	out->start = start;
+
+	/* count per interval (in start[i + 1]), then fill in rule order */
+	size_t total = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t *ids = (uint32_t *)out->ids;
+		uint32_t *fill = pass ? start : NULL;
+		for (uint32_t r = 0; r < nrules; r++) {
+			struct ss_u128 lo, hi;
+			for (uint32_t i = 0; filed_in(&rules[r], d) && range_at(&rules[r], d, i, &lo, &hi); i++) {
+				for (uint32_t j = interval_of(out, lo); j < n && ss_u128_cmp(los[j], hi) <= 0; j++) {
+					if (pass == 0) {
+						start[j + 1]++;
+						if (++total > nranges * INDEX_MAX_FANOUT + 4096)
+							return false;
+					} else {
+						ids[fill[j]++] = r;
+					}
+				}
+			}
+		}
+		if (pass == 0) {
+			for (uint32_t i = 0; i < n; i++)
+				start[i + 1] += start[i];
+			out->ids = arena_alloc(a, (total ? total : 1) * sizeof(uint32_t));
+			if (!out->ids)
+				return false;
+		} else {
+			/* fill[] advanced each interval's start to the next one's: shift back */
+			memmove(start + 1, start, n * sizeof(*start));
+			start[0] = 0;
+		}
+	}
+	return true;
+}
+
+const struct ss_index *ss_index_build(struct arena *a, const struct ss_rule *rules, uint32_t n)
+{
+	if (n < INDEX_MIN_RULES)
+		return NULL;
+	struct ss_index *x = arena_alloc(a, sizeof(*x));
+	if (!x)
+		return NULL;
+	for (int d = 0; d < SS_DIMS; d++)
+		if (!build_dim(a, rules, n, d, &x->dim[d]))
+			return NULL; /* the arena keeps the pieces until the policy goes */
+	uint32_t k = 0;
+	for (uint32_t r = 0; r < n; r++)
+		k += !rules[r].has_addr && !rules[r].has_port;
+	uint32_t *always = arena_alloc(a, (k ? k : 1) * sizeof(uint32_t));
+	if (!always)
+		return NULL;
+	for (uint32_t r = 0, j = 0; r < n; r++)
+		if (!rules[r].has_addr && !rules[r].has_port)
+			always[j++] = r;
+	x->always = always;
+	x->nalways = k;
+	return x;
+}

@@ -1,0 +1,163 @@
+/*
+ * Unit tests of the rule index (src/index.c): for random policies of many
+ * rules (IPv4, IPv6 and IPv4-mapped CIDRs, ports, overlapping sets, rules
+ * with no addr or port, every op and proto), the indexed decision is the
+ * first rule that matches, as a walk over every rule finds it, for random
+ * operations aimed at the rules' boundaries and elsewhere. And the index is
+ * really used for large policies and left out for small ones.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "index.h"
+#include "policy.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+/* Addresses close to each other, so ranges overlap and touch. */
+static void cidr(char *out, size_t cap)
+{
+	switch (rnd(4)) {
+	case 0:
+		snprintf(out, cap, "10.%u.%u.0/%u", rnd(4), rnd(256), 16 + rnd(17));
+		break;
+	case 1:
+		snprintf(out, cap, "10.%u.%u.%u", rnd(4), rnd(256), rnd(256));
+		break;
+	case 2:
+		snprintf(out, cap, "fd00::%x:%x/%u", rnd(4), rnd(65536), 100 + rnd(29));
+		break;
+	default:
+		snprintf(out, cap, "::ffff:10.%u.%u.0/%u", rnd(4), rnd(256), 112 + rnd(17));
+		break;
+	}
+}
+
+static char *random_policy(unsigned nrules)
+{
+	size_t cap = 256 + nrules * 256, len = 0;
+	char *t = malloc(cap);
+	static const char *ons[] = { "connect", "bind", "send", "connect, send", "bind, listen" };
+	for (unsigned r = 0; r < nrules; r++) {
+		len += (size_t)snprintf(t + len, cap - len, "[r%u]\non = %s\n", r, ons[rnd(5)]);
+		if (rnd(3) == 0)
+			len += (size_t)snprintf(t + len, cap - len, "proto = %s\n", rnd(2) ? "tcp" : "udp");
+		unsigned shape = rnd(40); /* 0: neither, 1-4: port only, else addr (+ port) */
+		if (shape >= 5) {
+			len += (size_t)snprintf(t + len, cap - len, "addr = ");
+			for (unsigned k = 1 + rnd(3); k > 0; k--) {
+				char c[64];
+				cidr(c, sizeof(c));
+				len += (size_t)snprintf(t + len, cap - len, "%s%s", c, k > 1 ? ", " : "\n");
+			}
+		}
+		if ((shape >= 1 && shape <= 4) || (shape >= 5 && rnd(2))) {
+			unsigned lo = 1000 + rnd(40);
+			len += (size_t)snprintf(t + len, cap - len, "port = %u-%u, %u\n", lo, lo + rnd(5), 2000 + rnd(8));
+		}
+	}
+	return t;
+}
+
+static void random_op(struct ss_addr *a, struct ss_opdesc *d)
+{
+	memset(a, 0, sizeof(*a));
+	unsigned kind = rnd(3);
+	if (kind == 1) {
+		a->family = 6;
+		uint8_t ip[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (uint8_t)rnd(4), (uint8_t)rnd(256), (uint8_t)rnd(256) };
+		memcpy(a->ip, ip, 16);
+	} else {
+		a->family = kind == 0 ? 4 : 6;
+		uint8_t v4[4] = { 10, (uint8_t)rnd(4), (uint8_t)rnd(256), (uint8_t)(rnd(2) ? 0 : rnd(256)) };
+		if (kind == 0) {
+			memcpy(a->ip, v4, 4);
+		} else { /* ::ffff:10.x.y.z */
+			a->ip[10] = a->ip[11] = 0xff;
+			memcpy(a->ip + 12, v4, 4);
+		}
+	}
+	a->port = (uint16_t)(rnd(2) ? 1000 + rnd(50) : 2000 + rnd(10));
+	static const enum ss_op ops[] = { SS_OP_CONNECT, SS_OP_BIND, SS_OP_SEND, SS_OP_LISTEN };
+	d->op = ops[rnd(4)];
+	d->proto = rnd(2) ? SS_PROTO_TCP : SS_PROTO_UDP;
+	d->family = a->family == 4 ? SS_FAM_V4 : SS_FAM_V6;
+	d->addr = a;
+	d->program = NULL;
+}
+
+static const struct ss_rule *walk(const struct ss_policy *p, const struct ss_opdesc *d)
+{
+	if (!(p->op_mask & SS_OPBIT(d->op)))
+		return NULL;
+	for (unsigned i = 0; i < p->nrules; i++)
+		if (ss_rule_matches(&p->rules[i], d))
+			return &p->rules[i];
+	return NULL;
+}
+
+static void indexed_equals_walk(void **state)
+{
+	(void)state;
+	unsigned decided = 0, total = 0, indexed = 0;
+	for (unsigned round = 0; round < 40; round++) {
+		unsigned nrules = 8 + rnd(300);
+		char *text = random_policy(nrules);
+		struct ss_policy *p = ss_policy_parse("i.ini", text, strlen(text), NULL, NULL);
+		assert_non_null(p);
+		if (p->nerrors)
+			fail_msg("random policy did not parse:\n%s", text);
+		ss_policy_bind_program(p, "x", "x");
+		indexed += p->index != NULL; /* NULL: over the memory budget, every rule walked */
+		for (unsigned k = 0; k < 5000; k++) {
+			struct ss_addr a;
+			struct ss_opdesc d;
+			random_op(&a, &d);
+			const struct ss_rule *want = walk(p, &d), *got = ss_decide(p, &d);
+			if (want != got)
+				fail_msg("round %u op %u: index says %s, walk says %s", round, k, got ? got->name : "-", want ? want->name : "-");
+			decided += want != NULL;
+			total++;
+		}
+		ss_policy_free(p);
+		free(text);
+	}
+	print_message("  %u of 40 policies indexed; %u of %u operations decided by a rule\n", indexed, decided, total);
+	assert_true(indexed >= 20);
+	/* the comparison means something only if both outcomes were common */
+	assert_true(decided > total / 10 && decided < total - total / 10);
+}
+
+static void small_policies_walk(void **state)
+{
+	(void)state;
+	const char *t = "[a]\non = connect\naddr = 10.0.0.0/8\n[b]\non = bind\nport = 80\n";
+	struct ss_policy *p = ss_policy_parse("s.ini", t, strlen(t), NULL, NULL);
+	assert_non_null(p);
+	assert_null(p->index);
+	ss_policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(indexed_equals_walk),
+		cmocka_unit_test(small_policies_walk),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
