@@ -11,7 +11,7 @@
 #define INDEX_MIN_RULES 8
 /* Entries allowed per range of the rules before the index is not worth its
  * memory (heavily overlapping sets would make it quadratic). */
-#define INDEX_MAX_FANOUT 8
+#define INDEX_MAX_FANOUT 64
 
 static int cmp_u128(const void *a, const void *b)
 {
@@ -138,7 +138,7 @@ static bool build_dim(struct arena *a, const struct ss_rule *rules, uint32_t nru
 				for (uint32_t j = interval_of(out, lo); j < n && ss_u128_cmp(los[j], hi) <= 0; j++) {
 					if (pass == 0) {
 						start[j + 1]++;
-						if (++total > nranges * INDEX_MAX_FANOUT + 4096)
+						if (++total > nranges * INDEX_MAX_FANOUT + (1u << 16))
 							return false;
 					} else {
 						ids[fill[j]++] = r;

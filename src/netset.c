@@ -16,14 +16,6 @@ struct ss_u128 ss_u128_from_bytes(const uint8_t *b)
 	return v;
 }
 
-int ss_u128_cmp(struct ss_u128 a, struct ss_u128 b)
-{
-	if (a.hi != b.hi)
-		return a.hi < b.hi ? -1 : 1;
-	if (a.lo != b.lo)
-		return a.lo < b.lo ? -1 : 1;
-	return 0;
-}
 
 /* a + 1, saturating at the maximum (only used to test adjacency). */
 struct ss_u128 ss_u128_inc(struct ss_u128 a)

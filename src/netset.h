@@ -27,10 +27,19 @@ struct ss_u128 {
 	uint64_t hi, lo;
 };
 
-/* 16 bytes in network order as a number; compare (-1, 0, 1); add 1, saturating. */
+/* 16 bytes in network order as a number; add 1, saturating. */
 struct ss_u128 ss_u128_from_bytes(const uint8_t *b);
-int ss_u128_cmp(struct ss_u128 a, struct ss_u128 b);
 struct ss_u128 ss_u128_inc(struct ss_u128 a);
+
+/* -1, 0 or 1 (inline: the index's lookups are made of it) */
+static inline int ss_u128_cmp(struct ss_u128 a, struct ss_u128 b)
+{
+	if (a.hi != b.hi)
+		return a.hi < b.hi ? -1 : 1;
+	if (a.lo != b.lo)
+		return a.lo < b.lo ? -1 : 1;
+	return 0;
+}
 
 struct ss_range6 {
 	struct ss_u128 lo, hi;

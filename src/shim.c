@@ -43,6 +43,9 @@
 enum { ST_NEW, ST_LOADING, ST_READY };
 
 static _Atomic int g_state = ST_NEW;
+/* Set once the policy is loaded with no rule to apply and no debug log: each
+ * hook then only calls libc, with no bookkeeping (the policy never changes). */
+static _Atomic bool g_idle;
 static struct ss_policy *g_policy; /* NULL: pass everything through */
 static bool g_dry;
 
@@ -213,6 +216,7 @@ static void load(void)
 	if (usable)
 		share_cursors(p, seed);
 	g_dry = p->global.dry_run;
+	atomic_store_explicit(&g_idle, !(usable && p->nrules) && !ss_log_enabled(SS_LEVEL_DEBUG), memory_order_relaxed);
 
 	char nrules[16];
 	struct fmt f;
@@ -285,6 +289,11 @@ static bool ready(void)
 	}
 	errno = saved;
 	return false;
+}
+
+static inline bool idle(void)
+{
+	return atomic_load_explicit(&g_idle, memory_order_relaxed);
 }
 
 void shim_after_fork_child(void)
@@ -447,6 +456,10 @@ static bool begin_call(struct ss_call *c, enum ss_op op, int fd, const struct so
 /* Log the call and return rc with errno = err, as the application sees it. */
 static int end_call(struct ss_call *c, int rc, int err)
 {
+	if (!c->rule && !ss_log_enabled(SS_LEVEL_DEBUG)) {
+		errno = err;
+		return rc;
+	}
 	if (c->rule) {
 		if (c->failed)
 			atomic_fetch_add_explicit(&c->rule->state->failed, 1, memory_order_relaxed);
@@ -505,6 +518,8 @@ static void log_plain(const char *op, int fd, uint32_t ent, const struct ss_addr
 
 int shim_socket(int domain, int type, int protocol)
 {
+	if (idle())
+		return real_socket(domain, type, protocol);
 	int fd = real_socket(domain, type, protocol);
 	int err = errno;
 	if (fd >= 0) {
@@ -541,6 +556,8 @@ static uint32_t listen_decision(const struct ss_call *c)
 
 int shim_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	if (idle())
+		return real_bind(fd, addr, len);
 	struct ss_call c;
 	if (!begin_call(&c, SS_OP_BIND, fd, addr, len)) {
 		int rc = real_bind(fd, addr, len);
@@ -573,6 +590,8 @@ int shim_bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 int shim_listen(int fd, int backlog)
 {
+	if (idle())
+		return real_listen(fd, backlog);
 	struct ss_call c;
 	uint32_t e = 0;
 	bool wanted = ready() && ((g_policy && (g_policy->op_mask & SS_OPBIT(SS_OP_LISTEN))) || ss_log_enabled(SS_LEVEL_DEBUG));
@@ -651,6 +670,8 @@ static bool connect_in_progress(int rc, int err)
 
 int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	if (idle())
+		return real_connect(fd, addr, len);
 	struct ss_call c;
 	if (!begin_call(&c, SS_OP_CONNECT, fd, addr, len)) {
 		int rc = real_connect(fd, addr, len);
@@ -725,6 +746,8 @@ static void remember_option(int fd, int level, int name, const void *val, sockle
 
 int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
+	if (idle())
+		return real_setsockopt(fd, level, name, val, len);
 	const char *pinned = optname(level, name);
 	uint32_t e = pinned ? fdtab_get(fd) : 0;
 	unsigned lock = (e >> (name == SO_REUSEADDR ? FD_RA_SHIFT : FD_RP_SHIFT)) & 3u;
@@ -819,6 +842,8 @@ static ssize_t send_one(int fd, const void *buf, size_t n, const struct msghdr *
 
 ssize_t shim_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len)
 {
+	if (idle())
+		return real_sendto(fd, buf, n, flags, addr, len);
 	if (!addr)
 		return real_sendto(fd, buf, n, flags, addr, len);
 	return send_one(fd, buf, n, NULL, flags, addr, len);
@@ -826,6 +851,8 @@ ssize_t shim_sendto(int fd, const void *buf, size_t n, int flags, const struct s
 
 ssize_t shim_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	if (idle())
+		return real_sendmsg(fd, msg, flags);
 	struct msghdr m;
 	if (!watching(SS_OP_SEND) || !peek(&m, msg, sizeof(m)) || !m.msg_name || !m.msg_namelen)
 		return real_sendmsg(fd, msg, flags);
@@ -867,6 +894,8 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 
 int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
+	if (idle())
+		return real_sendmmsg(fd, vec, vlen, flags);
 	if (!batch_needs_rules(fd, vec, vlen < MMSG_MAX ? vlen : MMSG_MAX)) {
 		int rc = real_sendmmsg(fd, vec, vlen, flags);
 		if (rc > 0)
@@ -944,6 +973,8 @@ pid_t shim_fork_raw(void)
 
 int shim_close(int fd)
 {
+	if (idle())
+		return real_close(fd);
 	uint32_t e = fdtab_get(fd);
 	fdtab_clear(fd); /* before the fd number can be reused by another thread */
 	optlog_forget(fd);
