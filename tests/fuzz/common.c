@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "index.h"
 #include "names.h"
 
 _Noreturn void fuzz_fail(const char *file, int line, const char *what)
@@ -264,6 +265,105 @@ static void check_portset(const struct ss_portset *s)
 	CHECK(count <= 65536);
 }
 
+/* ---- the rule index ---- */
+
+static unsigned __int128 k128(struct ss_u128 k)
+{
+	return (unsigned __int128)k.hi << 64 | k.lo;
+}
+
+static struct ss_u128 u128_of(unsigned __int128 v)
+{
+	struct ss_u128 k = { (uint64_t)(v >> 64), (uint64_t)v };
+	return k;
+}
+
+/* index.h: a rule is filed under its addresses if it has an `addr`, else
+ * under its ports if it has a `port`, else in the list every lookup sees. */
+static bool filed_in(const struct ss_rule *r, int d)
+{
+	return d == SS_DIM_PORT ? !r->has_addr && r->has_port : r->has_addr;
+}
+
+static bool holds(const struct ss_rule *r, int d, unsigned __int128 k)
+{
+	if (d == SS_DIM_V6) {
+		for (uint32_t i = 0; i < r->addr.n6; i++)
+			if (k128(r->addr.v6[i].lo) <= k && k <= k128(r->addr.v6[i].hi))
+				return true;
+		return false;
+	}
+	if (d == SS_DIM_V4) {
+		for (uint32_t i = 0; i < r->addr.n4; i++)
+			if (r->addr.v4[i].lo <= k && k <= r->addr.v4[i].hi)
+				return true;
+		return false;
+	}
+	for (uint32_t i = 0; i < r->port.n; i++)
+		if (r->port.r[i].lo <= k && k <= r->port.r[i].hi)
+			return true;
+	return false;
+}
+
+/* The lookup of k lists exactly the rules filed in d that hold k, in rule order. */
+static void check_lookup(const struct ss_policy *p, const struct ss_index_dim *dim, int d, unsigned __int128 k)
+{
+	const uint32_t *ids;
+	uint32_t n, at = 0;
+	ss_index_lookup(dim, u128_of(k), &ids, &n);
+	for (uint32_t r = 0; r < p->nrules; r++) {
+		if (!filed_in(&p->rules[r], d) || !holds(&p->rules[r], d, k))
+			continue;
+		CHECK(at < n && ids[at] == r);
+		at++;
+	}
+	CHECK(at == n);
+}
+
+static void check_index(const struct ss_policy *p)
+{
+	const struct ss_index *x = p->index;
+	if (p->nerrors || p->nrules < 8) {
+		CHECK(!x);
+		return;
+	}
+	if (!x)
+		return; /* over its memory budget: every rule is walked */
+	for (int d = 0; d < SS_DIMS; d++) {
+		const struct ss_index_dim *dim = &x->dim[d];
+		if (!dim->n)
+			continue;
+		CHECK(dim->lo && dim->start && dim->ids && dim->start[0] == 0);
+		for (uint32_t i = 0; i < dim->n; i++) {
+			CHECK(dim->start[i] <= dim->start[i + 1]);
+			if (i)
+				CHECK(k128(dim->lo[i - 1]) < k128(dim->lo[i]));
+		}
+		if ((uint64_t)dim->n * p->nrules > 200000)
+			continue; /* too big to check each interval on every input */
+		if (k128(dim->lo[0]) > 0)
+			check_lookup(p, dim, d, k128(dim->lo[0]) - 1);
+		for (uint32_t i = 0; i < dim->n; i++) {
+			/* both ends of each interval: the lists hold across it */
+			check_lookup(p, dim, d, k128(dim->lo[i]));
+			if (i + 1 < dim->n)
+				check_lookup(p, dim, d, k128(dim->lo[i + 1]) - 1);
+		}
+		unsigned __int128 last = k128(dim->lo[dim->n - 1]);
+		unsigned __int128 end = d == SS_DIM_V6 ? ~(unsigned __int128)0 : d == SS_DIM_V4 ? UINT32_MAX : 65535;
+		if (last <= end)
+			check_lookup(p, dim, d, end);
+	}
+	uint32_t k = 0;
+	for (uint32_t r = 0; r < p->nrules; r++) {
+		if (p->rules[r].has_addr || p->rules[r].has_port)
+			continue;
+		CHECK(k < x->nalways && x->always[k] == r);
+		k++;
+	}
+	CHECK(k == x->nalways);
+}
+
 void check_policy(const struct ss_policy *p, const char *file, bool clean)
 {
 	CHECK(p->arena);
@@ -378,6 +478,7 @@ void check_policy(const struct ss_policy *p, const char *file, bool clean)
 			CHECK(r->port.count > 0);
 	}
 	CHECK(p->op_mask == mask);
+	check_index(p);
 }
 
 /* ---- addresses ---- */

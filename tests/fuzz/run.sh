@@ -67,6 +67,7 @@ fi
 
 # ---- build: the engine's sources, instrumented, with mmap going through the ledger ----
 WARN="-Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2"
+[ "${CI:-}" = true ] && WARN="$WARN -Werror" # as the Makefile does
 CFLAGS_FUZZ="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all $WARN $("$PKG_CONFIG" --cflags inih)"
 inih_libdir=$("$PKG_CONFIG" --variable=libdir inih 2>/dev/null)
 inih_static=${inih_libdir:+$inih_libdir/libinih.a}
@@ -110,6 +111,16 @@ for s in "$top"/tests/e2e/*.sh; do
 			if (tag != "") { n++; f = sprintf("%s/e2e-%s-%d.ini", dir, name, n); on = 1; printf "" > f }; next }
 		on { t = $0; sub(/^\t+/, "", t); if (t == tag) { on = 0; close(f); next } print > f }' "$s"
 done
+
+# Policies of many rules, so that the rule index (8 rules or more) is built:
+# the rules of several seeds one after the other, renamed apart, without
+# their [global]. The examples' and the README's are clean, so this one is
+# too; the tests' include broken ones on purpose.
+combine() {
+	awk 'FNR == 1 { f++ } /^\[global\]/ { skip = 1; next } /^\[/ { skip = 0; sub(/\]/, "-" f "]") } !skip' "$@"
+}
+combine "$pol"/conf-sockshim.ini "$pol"/example-*.ini "$pol"/readme-*.ini >"$pol/combined-examples.ini"
+combine "$pol"/e2e-*.ini >"$pol/combined-e2e.ini"
 
 # engine inputs: a 40-byte header (engine.c), "ARGV0\nEXE", NUL, policy text
 hdr() { # FLAGS PICK MODE PORTMODE, in hex
@@ -161,7 +172,7 @@ for t in "${targets[@]}"; do
 	if [ "$crashes" -gt 0 ]; then
 		failed=1
 		grep -E '^==[0-9]+==ERROR|invariant broken|runtime error|^ +#[0-9]+ ' "$log" | head -30 | sed "s/^/fuzz $t: /"
-		for a in $(find "$art" -maxdepth 1 -type f -newer "$stamp"); do
+		find "$art" -maxdepth 1 -type f -newer "$stamp" | while read -r a; do
 			echo "fuzz $t: reproduce: SOCKSHIM_FUZZ_POLICIES=$pol $out/$t $a"
 		done
 		echo "fuzz $t: log: $log"
