@@ -80,7 +80,8 @@ expect_match "taken 4-tuple, non-blocking: EINPROGRESS after the retry" "$(cat "
 expect_match "taken 4-tuple, non-blocking: no fd leaked" "$out" '^fds-leaked=0$'
 
 # ---- EADDRINUSE at bind, blocking and non-blocking ----
-W3=$(pol w3 43020-43029)
+# host scope: a fresh shared cursor starts at 43020, so the busy ports are met for sure
+W3=$(pol w3 43020-43029 host)
 out=$(shim "$W3" "$RC" -o -n 5 -w 1 -f "$T/u.ports" 127.0.0.1 9100 2>"$T/u.log")
 expect_eq "busy port, blocking: 5 connects succeed" "$(field ok "$out")/$(field fail "$out")" "5/0"
 expect_eq "busy port, blocking: from 43025-43029" "$(ports_of "$T/u.ports")" "43025 43026 43027 43028 43029 "
