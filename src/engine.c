@@ -38,14 +38,11 @@ static const struct ss_rule *decide_indexed(const struct ss_policy *p, const str
 	const uint32_t *l[3];
 	uint32_t n[3], at[3] = { 0, 0, 0 };
 	uint32_t v4;
-	if (ss_addr_v4_view(op->addr, &v4)) {
-		struct ss_u128 k = { 0, v4 };
-		ss_index_lookup(&x->dim[SS_DIM_V4], k, &l[0], &n[0]);
-	} else {
+	if (ss_addr_v4_view(op->addr, &v4))
+		ss_index_lookup(&x->dim[SS_DIM_V4], ss_u128_of32(v4), &l[0], &n[0]);
+	else
 		ss_index_lookup(&x->dim[SS_DIM_V6], ss_u128_from_bytes(op->addr->ip), &l[0], &n[0]);
-	}
-	struct ss_u128 port = { 0, op->addr->port };
-	ss_index_lookup(&x->dim[SS_DIM_PORT], port, &l[1], &n[1]);
+	ss_index_lookup(&x->dim[SS_DIM_PORT], ss_u128_of32(op->addr->port), &l[1], &n[1]);
 	l[2] = x->always;
 	n[2] = x->nalways;
 	for (;;) {

@@ -18,12 +18,6 @@ static int cmp_u128(const void *a, const void *b)
 	return ss_u128_cmp(*(const struct ss_u128 *)a, *(const struct ss_u128 *)b);
 }
 
-static struct ss_u128 u128_of32(uint32_t v)
-{
-	struct ss_u128 k = { 0, v };
-	return k;
-}
-
 /* The ranges of rule r in dimension d, one at a time: false when done. */
 static bool range_at(const struct ss_rule *r, int d, uint32_t i, struct ss_u128 *lo, struct ss_u128 *hi)
 {
@@ -31,8 +25,8 @@ static bool range_at(const struct ss_rule *r, int d, uint32_t i, struct ss_u128 
 	case SS_DIM_V4:
 		if (i >= r->addr.n4)
 			return false;
-		*lo = u128_of32(r->addr.v4[i].lo);
-		*hi = u128_of32(r->addr.v4[i].hi);
+		*lo = ss_u128_of32(r->addr.v4[i].lo);
+		*hi = ss_u128_of32(r->addr.v4[i].hi);
 		return true;
 	case SS_DIM_V6:
 		if (i >= r->addr.n6)
@@ -43,8 +37,8 @@ static bool range_at(const struct ss_rule *r, int d, uint32_t i, struct ss_u128 
 	default:
 		if (i >= r->port.n)
 			return false;
-		*lo = u128_of32(r->port.r[i].lo);
-		*hi = u128_of32(r->port.r[i].hi);
+		*lo = ss_u128_of32(r->port.r[i].lo);
+		*hi = ss_u128_of32(r->port.r[i].hi);
 		return true;
 	}
 }
@@ -70,7 +64,7 @@ static uint32_t interval_of(const struct ss_index_dim *d, struct ss_u128 k)
 
 void ss_index_lookup(const struct ss_index_dim *d, struct ss_u128 k, const uint32_t **ids, uint32_t *n)
 {
-	uint32_t i = d->n ? interval_of(d, k) : d->n;
+	uint32_t i = interval_of(d, k); /* n: no interval holds k */
 	if (i >= d->n) {
 		*ids = NULL;
 		*n = 0;

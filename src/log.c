@@ -162,8 +162,6 @@ void ss_log_setup(const struct ss_log_config *c)
 	}
 }
 
-/* Is L.fd still the sink we opened? Reopen a file or syslog sink that the
- * application closed or replaced; give up on stderr. */
 bool ss_log_for_fatal(void)
 {
 	if (L.target == SS_LOG_STDERR && !L.ok) {
@@ -173,6 +171,8 @@ bool ss_log_for_fatal(void)
 	return L.target != SS_LOG_STDERR && L.ok;
 }
 
+/* Is L.fd still the sink we opened? Reopen a file or syslog sink that the
+ * application closed or replaced; give up on stderr. */
 static bool sink_still_ours(void)
 {
 	struct stat st;

@@ -31,6 +31,13 @@ struct ss_u128 {
 struct ss_u128 ss_u128_from_bytes(const uint8_t *b);
 struct ss_u128 ss_u128_inc(struct ss_u128 a);
 
+/* An IPv4 address or a port as a key of the same kind as an IPv6 address. */
+static inline struct ss_u128 ss_u128_of32(uint32_t v)
+{
+	struct ss_u128 k = { 0, v };
+	return k;
+}
+
 /* -1, 0 or 1 (inline: the index's lookups are made of it) */
 static inline int ss_u128_cmp(struct ss_u128 a, struct ss_u128 b)
 {

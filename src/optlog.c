@@ -2,7 +2,6 @@
  * optlog: per-fd records of the application's socket options (see optlog.h).
  */
 #include "optlog.h"
-#include "peek.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -10,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "fdtab.h"
+#include "peek.h"
 #include "real.h"
 
 #define PAGE_FDS 64

@@ -412,6 +412,22 @@ static bool rules_for(enum ss_op op)
 	return g_policy && (g_policy->op_mask & want);
 }
 
+/*
+ * The address the application passed, read without faulting. 1: in a. 0:
+ * not an address the shim decides on (a length the kernel refuses, or not
+ * IPv4/IPv6): the kernel's to answer. -1: unreadable (the kernel's EFAULT).
+ */
+static int read_addr(struct ss_addr *a, const struct sockaddr *sa, socklen_t len)
+{
+	if (len > (socklen_t)sizeof(struct sockaddr_storage) || len < (socklen_t)sizeof(sa_family_t))
+		return 0;
+	struct sockaddr_storage copy;
+	socklen_t n = len < (socklen_t)sizeof(struct sockaddr_in6) ? len : (socklen_t)sizeof(struct sockaddr_in6);
+	if (!peek(&copy, sa, n))
+		return -1;
+	return ss_addr_from_sockaddr(a, (struct sockaddr *)&copy, len);
+}
+
 /* Will the shim look at this call at all (a rule for op, or the debug log)? */
 static bool watching(enum ss_op op)
 {
@@ -434,12 +450,7 @@ static bool begin_call(struct ss_call *c, enum ss_op op, int fd, const struct so
 	c->failed = false;
 	c->rule = NULL;
 	ss_actions_init(&c->acts);
-	/* the kernel refuses a longer address (EINVAL); a shorter one, the parser */
-	if (len > (socklen_t)sizeof(struct sockaddr_storage) || len < (socklen_t)sizeof(sa_family_t))
-		return false;
-	struct sockaddr_storage copy;
-	socklen_t n = len < (socklen_t)sizeof(struct sockaddr_in6) ? len : (socklen_t)sizeof(struct sockaddr_in6);
-	if (!peek(&copy, sa, n) || !ss_addr_from_sockaddr(&c->app, (struct sockaddr *)&copy, len))
+	if (read_addr(&c->app, sa, len) <= 0)
 		return false;
 	/* An IPv6 address on an IPv4 socket (or the reverse) is the kernel's to refuse. */
 	if ((c->app.family == 6) != (c->family == SS_FAM_V6))
@@ -594,7 +605,7 @@ int shim_listen(int fd, int backlog)
 		return real_listen(fd, backlog);
 	struct ss_call c;
 	uint32_t e = 0;
-	bool wanted = ready() && ((g_policy && (g_policy->op_mask & SS_OPBIT(SS_OP_LISTEN))) || ss_log_enabled(SS_LEVEL_DEBUG));
+	bool wanted = watching(SS_OP_LISTEN);
 	if (wanted)
 		e = fd_entry(fd);
 	const struct ss_rule *pre = NULL;
@@ -874,16 +885,13 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 		return false;
 	for (unsigned i = 0; i < vlen; i++) {
 		struct msghdr m;
-		struct sockaddr_storage name;
 		struct ss_addr a;
 		if (!peek(&m, &vec[i].msg_hdr, sizeof(m)))
 			break;
-		if (!m.msg_name || m.msg_namelen < sizeof(sa_family_t) || m.msg_namelen > sizeof(name))
-			continue;
-		socklen_t n = m.msg_namelen < sizeof(struct sockaddr_in6) ? m.msg_namelen : (socklen_t)sizeof(struct sockaddr_in6);
-		if (!peek(&name, m.msg_name, n))
+		int got = m.msg_name ? read_addr(&a, m.msg_name, m.msg_namelen) : 0;
+		if (got < 0)
 			break;
-		if (!ss_addr_from_sockaddr(&a, (struct sockaddr *)&name, m.msg_namelen))
+		if (got == 0)
 			continue;
 		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, &a, NULL };
 		if (ss_decide(g_policy, &d))
