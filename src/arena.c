@@ -3,6 +3,8 @@
  */
 #include "arena.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -110,23 +112,41 @@ size_t arena_mapped(const struct arena *a)
 void vec_init(struct vec *v, size_t elem)
 {
 	v->data = NULL;
-	v->len = v->cap = 0;
+	v->len = v->cap = v->bytes = 0;
 	v->elem = elem;
 }
+
+/* A vec's first mapping, and how many of them a load keeps for the next vec:
+ * a policy's builders are many short vecs (a few per rule), and an mmap and a
+ * munmap for each cost more than the rest of the load. */
+#define VEC_FIRST 8192
+#define VEC_SPARES 8
+
+static void *_Atomic spares[VEC_SPARES];
 
 void *vec_push(struct vec *v)
 {
 	if (v->len == v->cap) {
-		size_t ncap = v->cap ? v->cap * 2 : 4096 / v->elem + 1;
-		void *p;
-		if (v->data)
-			p = mremap(v->data, v->cap * v->elem, ncap * v->elem, MREMAP_MAYMOVE);
-		else
-			p = mmap(NULL, ncap * v->elem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *p = MAP_FAILED;
+		size_t nbytes;
+		if (v->data) {
+			nbytes = v->bytes * 2;
+			p = mremap(v->data, v->bytes, nbytes, MREMAP_MAYMOVE);
+		} else {
+			nbytes = v->elem <= VEC_FIRST ? VEC_FIRST : v->elem;
+			for (unsigned i = 0; i < VEC_SPARES && p == MAP_FAILED && nbytes == VEC_FIRST; i++) {
+				void *s = atomic_exchange_explicit(&spares[i], NULL, memory_order_acquire);
+				if (s)
+					p = s;
+			}
+			if (p == MAP_FAILED)
+				p = mmap(NULL, nbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		}
 		if (p == MAP_FAILED)
 			return NULL;
 		v->data = p;
-		v->cap = ncap;
+		v->bytes = nbytes;
+		v->cap = nbytes / v->elem;
 	}
 	void *e = (char *)v->data + v->len++ * v->elem;
 	memset(e, 0, v->elem);
@@ -135,9 +155,28 @@ void *vec_push(struct vec *v)
 
 void vec_free(struct vec *v)
 {
+	if (v->data && v->bytes == VEC_FIRST) {
+		for (unsigned i = 0; i < VEC_SPARES; i++) {
+			void *expected = NULL;
+			if (atomic_compare_exchange_strong_explicit(&spares[i], &expected, v->data, memory_order_release,
+								    memory_order_relaxed)) {
+				vec_init(v, v->elem);
+				return;
+			}
+		}
+	}
 	if (v->data)
-		munmap(v->data, v->cap * v->elem);
+		munmap(v->data, v->bytes);
 	vec_init(v, v->elem);
+}
+
+void vec_drop_spares(void)
+{
+	for (unsigned i = 0; i < VEC_SPARES; i++) {
+		void *s = atomic_exchange_explicit(&spares[i], NULL, memory_order_acquire);
+		if (s)
+			munmap(s, VEC_FIRST);
+	}
 }
 
 static void swap_bytes(char *a, char *b, size_t n)

@@ -28,11 +28,15 @@ size_t arena_mapped(const struct arena *a);
 struct vec {
 	void *data;
 	size_t len, cap, elem;
+	size_t bytes; /* the mapping's length */
 };
 void vec_init(struct vec *v, size_t elem);
 /* Pointer to a new zeroed element at the end, or NULL when out of memory. */
 void *vec_push(struct vec *v);
 void vec_free(struct vec *v);
+/* Unmap the first-size mappings vec_free keeps for the next vec (call when
+ * done building: a load ends with none held). */
+void vec_drop_spares(void);
 
 /* In-place heapsort: no allocation, no recursion, O(n log n). */
 void sort_elems(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));

@@ -35,16 +35,17 @@ bool ss_rule_matches(const struct ss_rule *r, const struct ss_opdesc *op)
  * that matches is the first rule that matches. */
 static const struct ss_rule *decide_indexed(const struct ss_policy *p, const struct ss_index *x, const struct ss_opdesc *op)
 {
-	const uint32_t *l[3];
+	const uint32_t *l[3] = { NULL, NULL, x->always };
 	uint32_t n[3], at[3] = { 0, 0, 0 };
 	uint32_t v4;
 	if (ss_addr_v4_view(op->addr, &v4))
-		ss_index_lookup(&x->dim[SS_DIM_V4], ss_u128_of32(v4), &l[0], &n[0]);
+		n[0] = ss_index_lookup32(&x->dim[SS_DIM_V4], v4, &l[0]);
 	else
 		ss_index_lookup(&x->dim[SS_DIM_V6], ss_u128_from_bytes(op->addr->ip), &l[0], &n[0]);
-	ss_index_lookup(&x->dim[SS_DIM_PORT], ss_u128_of32(op->addr->port), &l[1], &n[1]);
-	l[2] = x->always;
+	n[1] = ss_index_lookup32(&x->dim[SS_DIM_PORT], op->addr->port, &l[1]);
 	n[2] = x->nalways;
+	if (!(n[0] | n[1] | n[2]))
+		return NULL; /* the common pass-through: no rule holds the address or port */
 	for (;;) {
 		int w = -1;
 		uint32_t best = UINT32_MAX;

@@ -12,6 +12,8 @@
 #ifndef SOCKSHIM_FDTAB_H
 #define SOCKSHIM_FDTAB_H
 
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define FDTAB_MAX (1024 * 1024)
@@ -43,10 +45,51 @@
 /* Bits an accepted or dup'ed fd inherits. */
 #define FD_INHERIT     (FD_KNOWN | FD_TCP | FD_UDP | FD_OTHER | FD_V6)
 
-uint32_t fdtab_get(int fd);
-void fdtab_set(int fd, uint32_t v);
-void fdtab_or(int fd, uint32_t bits);
-void fdtab_clear(int fd);
+/* The table is pages of PAGE_FDS entries, made on first use; the look-ups
+ * are inline: every hooked call makes one or two. */
+#define FDTAB_PAGE_FDS 1024
+
+extern __attribute__((visibility("hidden"))) _Atomic uint32_t *_Atomic fdtab_pages[FDTAB_MAX / FDTAB_PAGE_FDS];
+
+/* The page holding fd, made if it is missing (NULL when out of range or
+ * out of memory). */
+_Atomic uint32_t *fdtab_make_page(int fd);
+
+static inline _Atomic uint32_t *fdtab_page(int fd)
+{
+	if ((unsigned)fd >= FDTAB_MAX)
+		return NULL;
+	return atomic_load_explicit(&fdtab_pages[(unsigned)fd / FDTAB_PAGE_FDS], memory_order_acquire);
+}
+
+static inline uint32_t fdtab_get(int fd)
+{
+	_Atomic uint32_t *p = fdtab_page(fd);
+	return p ? atomic_load_explicit(&p[(unsigned)fd % FDTAB_PAGE_FDS], memory_order_acquire) : 0;
+}
+
+static inline void fdtab_set(int fd, uint32_t v)
+{
+	_Atomic uint32_t *p = fdtab_page(fd);
+	if (!p && v)
+		p = fdtab_make_page(fd);
+	if (p)
+		atomic_store_explicit(&p[(unsigned)fd % FDTAB_PAGE_FDS], v, memory_order_release);
+}
+
+static inline void fdtab_or(int fd, uint32_t bits)
+{
+	_Atomic uint32_t *p = fdtab_page(fd);
+	if (!p)
+		p = fdtab_make_page(fd);
+	if (p)
+		atomic_fetch_or_explicit(&p[(unsigned)fd % FDTAB_PAGE_FDS], bits, memory_order_acq_rel);
+}
+
+static inline void fdtab_clear(int fd)
+{
+	fdtab_set(fd, 0);
+}
 /* Clear fds first..last inclusive. */
 void fdtab_clear_range(unsigned first, unsigned last);
 

@@ -12,6 +12,8 @@
 /* Entries allowed per range of the rules before the index is not worth its
  * memory (heavily overlapping sets would make it quadratic). */
 #define INDEX_MAX_FANOUT 64
+/* A 32-bit dimension's table by the top 8 bits of its keys. */
+#define INDEX_BUCKETS 256
 
 static int cmp_u128(const void *a, const void *b)
 {
@@ -48,13 +50,18 @@ static bool filed_in(const struct ss_rule *r, int d)
 	return d == SS_DIM_PORT ? !r->has_addr && r->has_port : r->has_addr;
 }
 
+struct ss_u128 ss_index_key(const struct ss_index_dim *d, uint32_t i)
+{
+	return d->lo32 ? ss_u128_of32(d->lo32[i]) : d->lo[i];
+}
+
 /* The last interval whose start is <= k, or n when there is none. */
 static uint32_t interval_of(const struct ss_index_dim *d, struct ss_u128 k)
 {
 	uint32_t lo = 0, hi = d->n;
 	while (lo < hi) { /* first start > k */
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (ss_u128_cmp(d->lo[mid], k) <= 0)
+		if (ss_u128_cmp(ss_index_key(d, mid), k) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -72,6 +79,36 @@ void ss_index_lookup(const struct ss_index_dim *d, struct ss_u128 k, const uint3
 	}
 	*ids = d->ids + d->start[i];
 	*n = d->start[i + 1] - d->start[i];
+}
+
+/* Copy the first n interval starts into the arena in the form the
+ * dimension keeps them. */
+static bool keep_keys(struct arena *a, int d, const struct ss_u128 *c, uint32_t n, struct ss_index_dim *out)
+{
+	out->n = n;
+	out->lo = NULL;
+	if (d == SS_DIM_V6) {
+		struct ss_u128 *lo = arena_alloc(a, (n ? n : 1) * sizeof(*lo));
+		if (lo)
+			memcpy(lo, c, n * sizeof(*lo));
+		out->lo = lo;
+		return lo != NULL;
+	}
+	uint32_t *lo32 = arena_alloc(a, (n ? n : 1) * sizeof(*lo32));
+	uint32_t *bucket = arena_alloc(a, (INDEX_BUCKETS + 1) * sizeof(*bucket));
+	if (!lo32 || !bucket)
+		return false;
+	out->shift = d == SS_DIM_V4 ? 24 : 8;
+	for (uint32_t i = 0; i < n; i++)
+		lo32[i] = (uint32_t)c[i].lo;
+	for (uint32_t b = 0, i = 0; b <= INDEX_BUCKETS; b++) {
+		while (i < n && (uint64_t)(lo32[i] >> out->shift) < b)
+			i++;
+		bucket[b] = i;
+	}
+	out->lo32 = lo32;
+	out->bucket = bucket;
+	return true;
 }
 
 /* Cut dimension d at every boundary and file each rule under the intervals
@@ -109,14 +146,19 @@ static bool build_dim(struct arena *a, const struct ss_rule *rules, uint32_t nru
 		if (n == 0 || ss_u128_cmp(c[n - 1], c[i]) != 0)
 			c[n++] = c[i];
 
-	struct ss_u128 *los = arena_alloc(a, n * sizeof(*los));
+	/* IPv4 and ports: a start past the last key (the end of a range that
+	 * runs to the top) begins an interval no key reaches. Until the lists are
+	 * filed, the dimension searches the 128-bit cuts. */
+	uint32_t keep = n;
+	uint64_t top_key = d == SS_DIM_V4 ? UINT32_MAX : 65535;
+	while (d != SS_DIM_V6 && keep && (c[keep - 1].hi || c[keep - 1].lo > top_key))
+		keep--;
 	uint32_t *start = arena_alloc(a, (n + 1) * sizeof(*start));
-	if (!los || !start) {
+	if (!start) {
 		vec_free(&cuts);
 		return false;
 	}
-	memcpy(los, c, n * sizeof(*los));
-	vec_free(&cuts);
+	const struct ss_u128 *los = c;
 	out->lo = los;
 	out->n = n;
 	out->start = start;
@@ -132,8 +174,10 @@ static bool build_dim(struct arena *a, const struct ss_rule *rules, uint32_t nru
 				for (uint32_t j = interval_of(out, lo); j < n && ss_u128_cmp(los[j], hi) <= 0; j++) {
 					if (pass == 0) {
 						start[j + 1]++;
-						if (++total > nranges * INDEX_MAX_FANOUT + (1u << 16))
+						if (++total > nranges * INDEX_MAX_FANOUT + (1u << 16)) {
+							vec_free(&cuts);
 							return false;
+						}
 					} else {
 						ids[fill[j]++] = r;
 					}
@@ -144,15 +188,19 @@ static bool build_dim(struct arena *a, const struct ss_rule *rules, uint32_t nru
 			for (uint32_t i = 0; i < n; i++)
 				start[i + 1] += start[i];
 			out->ids = arena_alloc(a, (total ? total : 1) * sizeof(uint32_t));
-			if (!out->ids)
+			if (!out->ids) {
+				vec_free(&cuts);
 				return false;
+			}
 		} else {
 			/* fill[] advanced each interval's start to the next one's: shift back */
 			memmove(start + 1, start, n * sizeof(*start));
 			start[0] = 0;
 		}
 	}
-	return true;
+	bool done = keep_keys(a, d, c, keep, out);
+	vec_free(&cuts);
+	return done;
 }
 
 const struct ss_index *ss_index_build(struct arena *a, const struct ss_rule *rules, uint32_t n)

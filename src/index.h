@@ -19,12 +19,19 @@
 #include "arena.h"
 #include "netset.h"
 
-/* One dimension: interval i is [lo[i], lo[i + 1]) (the last one runs to the
- * end), its rules are ids[start[i] .. start[i + 1]). */
+/* One dimension: interval i starts at key i and runs to the next one's start
+ * (the last one to the end of the key space); its rules are ids[start[i] ..
+ * start[i + 1]). IPv6 keeps its starts as 128-bit keys (lo). IPv4 addresses
+ * and ports keep them as 32-bit keys (lo32), with a table by the key's top
+ * 8 bits: bucket[b] is the first interval that starts at or after
+ * b << shift, so a decision searches only the starts that share its key's
+ * top byte, a few instructions a step. */
 struct ss_index_dim {
+	const uint32_t *lo32, *bucket;
 	const struct ss_u128 *lo;
 	const uint32_t *start, *ids;
 	uint32_t n;
+	unsigned shift;
 };
 
 enum { SS_DIM_V4, SS_DIM_V6, SS_DIM_PORT, SS_DIMS };
@@ -35,9 +42,36 @@ struct ss_index {
 	uint32_t nalways;
 };
 
+/* The start of interval i, as a 128-bit key whatever the dimension. */
+struct ss_u128 ss_index_key(const struct ss_index_dim *d, uint32_t i);
+
 /* The candidate rules of one dimension for key k (an empty list when the
  * dimension has none). */
 void ss_index_lookup(const struct ss_index_dim *d, struct ss_u128 k, const uint32_t **ids, uint32_t *n);
+
+/* The same for a 32-bit dimension (IPv4, ports), on the decision's path:
+ * the count of candidates, their ids in *ids. */
+static inline uint32_t ss_index_lookup32(const struct ss_index_dim *d, uint32_t k, const uint32_t **ids)
+{
+	if (!d->n)
+		return 0;
+	uint32_t b = k >> d->shift, first = d->bucket[b], len = d->bucket[b + 1] - first, i;
+	if (len && d->lo32[first] <= k) { /* the last start <= k, by halving */
+		const uint32_t *p = d->lo32 + first;
+		while (len > 1) {
+			uint32_t half = len / 2;
+			p = p[half] <= k ? p + half : p;
+			len -= half;
+		}
+		i = (uint32_t)(p - d->lo32);
+	} else if (first) { /* the interval from an earlier bucket runs on */
+		i = first - 1;
+	} else {
+		return 0;
+	}
+	*ids = d->ids + d->start[i];
+	return d->start[i + 1] - d->start[i];
+}
 
 struct ss_rule;
 /*

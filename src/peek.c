@@ -24,11 +24,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-extern void *__libc_stack_end; /* the main thread's stack top, from ld.so */
 
 #define PAGE_SHIFT 12
 #define SEEN_SLOTS 64
-#define STACK_MAX ((uintptr_t)64 << 20) /* further than this from the top: not the stack we think */
 
 static _Atomic uintptr_t seen[SEEN_SLOTS]; /* page number + 1, 0 = empty */
 static _Atomic int kernel_copy = 1;        /* 0 once process_vm_readv is refused */
@@ -41,7 +39,7 @@ void peek_set_pid(int pid)
 
 static bool below(uintptr_t sp, uintptr_t top, uintptr_t a, size_t n)
 {
-	return sp < top && top - sp <= STACK_MAX && a >= sp && n <= top - a;
+	return sp < top && top - sp <= PEEK_STACK_MAX && a >= sp && n <= top - a;
 }
 
 static bool on_my_stack(uintptr_t a, size_t n)
@@ -69,7 +67,7 @@ static void remember_pages(uintptr_t a, size_t n)
 		atomic_store_explicit(&seen[slot(p)], p + 1, memory_order_relaxed);
 }
 
-bool peek(void *dst, const void *src, size_t n)
+bool peek_slow(void *dst, const void *src, size_t n)
 {
 	uintptr_t a = (uintptr_t)src;
 	if (n == 0)

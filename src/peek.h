@@ -13,12 +13,36 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* peek's whole answer for what is not on the main thread's stack. */
+bool peek_slow(void *dst, const void *src, size_t n);
+
+extern void *__libc_stack_end; /* the main thread's stack top, from ld.so */
+
+/* Further than this below the stack top: not the stack we think. */
+#define PEEK_STACK_MAX ((uintptr_t)64 << 20)
 
 /* Copy n bytes at src into dst. false: some byte of src..src+n cannot be read
  * (dst is then unspecified). Async-signal-safe; errno is preserved. Costs no
  * system call for memory on the calling thread's live stack or on a page
  * already seen readable; otherwise one process_vm_readv. */
-bool peek(void *dst, const void *src, size_t n);
+static inline bool peek(void *dst, const void *src, size_t n)
+{
+	/* The common case, an address in a caller's frame on the main thread:
+	 * between our frame and the stack top, so mapped and readable. */
+	uintptr_t a = (uintptr_t)src, sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t top = (uintptr_t)__libc_stack_end;
+	if (a >= sp && a < top && n <= top - a && top - sp <= PEEK_STACK_MAX) {
+		if (n == 16) /* a sockaddr_in: no call to memcpy */
+			__builtin_memcpy(dst, src, 16);
+		else
+			memcpy(dst, src, n);
+		return true;
+	}
+	return peek_slow(dst, src, n);
+}
 
 /* The process peek reads from: call at start and in a forked child (getpid
  * is a system call; peek must not cost one per call). */

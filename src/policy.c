@@ -907,6 +907,7 @@ struct ss_policy *ss_policy_parse(const char *file, const char *text, size_t len
 	deliver_reports(&ps);
 	if (!ps.oom && p->nerrors == 0)
 		p->index = ss_index_build(ar, p->rules, p->nrules);
+	vec_drop_spares();
 	if (ps.oom) {
 		arena_free(ar);
 		return NULL;

@@ -10,8 +10,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <unistd.h>
-
 static void *resolve(void *_Atomic *slot, const char *name, void *self)
 {
 	void *f = dlsym(RTLD_NEXT, name);
@@ -24,20 +22,28 @@ static void *resolve(void *_Atomic *slot, const char *name, void *self)
 
 /*
  * REAL(ret, name, params, args, fallback) defines real_name(params): call
- * libc's name(args), or evaluate fallback when libc's symbol is missing.
+ * libc's name(args), or evaluate fallback when libc's symbol is missing. Once
+ * resolved it is one load and a jump: the first call's resolution lives in
+ * a function of its own, so the common path saves no registers.
  */
 #define REAL(ret, name, params, args, fallback)                                                  \
 	static void *_Atomic p_##name;                                                           \
-	ret real_##name params                                                                    \
+	static __attribute__((noinline, cold)) ret first_##name params                            \
 	{                                                                                         \
-		void *f = atomic_load_explicit(&p_##name, memory_order_acquire);                 \
-		if (!f)                                                                           \
-			f = resolve(&p_##name, #name, (void *)name);                       \
+		void *f = resolve(&p_##name, #name, (void *)name);                                \
 		if (f) {                                                                          \
 			ret(*fn) params = (ret(*) params)f;                                       \
 			return fn args;                                                           \
 		}                                                                                 \
 		return fallback;                                                                  \
+	}                                                                                         \
+	ret real_##name params                                                                    \
+	{                                                                                         \
+		void *f = atomic_load_explicit(&p_##name, memory_order_acquire);                 \
+		if (__builtin_expect(!f, 0))                                                      \
+			return first_##name args;                                                 \
+		ret(*fn) params = (ret(*) params)f;                                               \
+		return fn args;                                                                   \
 	}
 
 REAL(int, socket, (int domain, int type, int protocol), (domain, type, protocol),

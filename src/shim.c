@@ -25,6 +25,7 @@
 #include "engine.h"
 #include "fdtab.h"
 #include "fmt.h"
+#include "index.h"
 #include "log.h"
 #include "optlog.h"
 #include "peek.h"
@@ -48,6 +49,12 @@ static _Atomic int g_state = ST_NEW;
 static _Atomic bool g_idle;
 static struct ss_policy *g_policy; /* NULL: pass everything through */
 static bool g_dry;
+/* The debug log was asked for. A gate for the hot path only: whoever logs
+ * still asks the log, which may have been turned off since. */
+static bool g_debug;
+/* The rule index, when it can tell a call no rule holds before anything
+ * else is looked at (no debug log, no rule that holds every address). */
+static const struct ss_index *g_screen;
 
 /* ---- start-up ---- */
 
@@ -216,7 +223,9 @@ static void load(void)
 	if (usable)
 		share_cursors(p, seed);
 	g_dry = p->global.dry_run;
-	atomic_store_explicit(&g_idle, !(usable && p->nrules) && !ss_log_enabled(SS_LEVEL_DEBUG), memory_order_relaxed);
+	g_debug = ss_log_enabled(SS_LEVEL_DEBUG);
+	g_screen = usable && p->index && !p->index->nalways && !g_debug ? p->index : NULL;
+	atomic_store_explicit(&g_idle, !(usable && p->nrules) && !g_debug, memory_order_relaxed);
 
 	char nrules[16];
 	struct fmt f;
@@ -250,11 +259,8 @@ static void watch_forks(void)
  * (a signal handler that interrupted the load) and a child forked in the
  * middle of a load pass through: waiting there would never end.
  */
-static bool ready(void)
+static bool ready_slow(int st)
 {
-	int st = atomic_load_explicit(&g_state, memory_order_acquire);
-	if (st == ST_READY)
-		return true;
 	int saved = errno;
 	int expected = ST_NEW;
 	if (st == ST_NEW && atomic_compare_exchange_strong(&g_state, &expected, ST_LOADING)) {
@@ -289,6 +295,12 @@ static bool ready(void)
 	}
 	errno = saved;
 	return false;
+}
+
+static inline bool ready(void)
+{
+	int st = atomic_load_explicit(&g_state, memory_order_acquire);
+	return st == ST_READY || ready_slow(st);
 }
 
 static inline bool idle(void)
@@ -393,7 +405,7 @@ static uint32_t fd_entry(int fd)
 }
 
 /* Record bits on an fd the shim knows; unknown fds stay unknown. */
-static void mark(int fd, uint32_t bits)
+static inline void mark(int fd, uint32_t bits)
 {
 	if (fdtab_get(fd))
 		fdtab_or(fd, bits);
@@ -413,64 +425,143 @@ static bool rules_for(enum ss_op op)
 }
 
 /*
- * The address the application passed, read without faulting. 1: in a. 0:
- * not an address the shim decides on (a length the kernel refuses, or not
- * IPv4/IPv6): the kernel's to answer. -1: unreadable (the kernel's EFAULT).
+ * The sockaddr the application passed, copied without faulting. 1: in copy.
+ * 0: a length the kernel refuses: the kernel's to answer. -1: unreadable
+ * (the kernel's EFAULT).
  */
-static int read_addr(struct ss_addr *a, const struct sockaddr *sa, socklen_t len)
+/* The hot path's helpers are inlined whatever the compiler thinks of their
+ * size: a pass-through call is a few dozen instructions, calls included. */
+#define HOT static inline __attribute__((always_inline))
+
+HOT int copy_sockaddr(struct sockaddr_storage *copy, const struct sockaddr *sa, socklen_t len)
 {
 	if (len > (socklen_t)sizeof(struct sockaddr_storage) || len < (socklen_t)sizeof(sa_family_t))
 		return 0;
-	struct sockaddr_storage copy;
 	socklen_t n = len < (socklen_t)sizeof(struct sockaddr_in6) ? len : (socklen_t)sizeof(struct sockaddr_in6);
-	if (!peek(&copy, sa, n))
-		return -1;
-	return ss_addr_from_sockaddr(a, (struct sockaddr *)&copy, len);
+	return peek(copy, sa, n) ? 1 : -1;
+}
+
+/* The same, parsed. 0 also for what is not IPv4/IPv6. */
+static int read_addr(struct ss_addr *a, const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_storage copy;
+	int got = copy_sockaddr(&copy, sa, len);
+	return got <= 0 ? got : ss_addr_from_sockaddr(a, (struct sockaddr *)&copy, len);
+}
+
+/*
+ * false when no rule can hold the address in copy, whatever the op: the rule
+ * index has no candidate for its IP or its port. That is the common
+ * pass-through under a large policy, answered before the address is parsed
+ * or the socket looked up. true when some rule may (or there is no index).
+ */
+HOT bool some_rule_may_hold(const struct sockaddr_storage *copy, socklen_t len)
+{
+	const struct ss_index *x = g_screen;
+	if (!x)
+		return true;
+	const uint32_t *ids;
+	if (copy->ss_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)copy;
+		return ss_index_lookup32(&x->dim[SS_DIM_V4], ntohl(in->sin_addr.s_addr), &ids) ||
+		       ss_index_lookup32(&x->dim[SS_DIM_PORT], ntohs(in->sin_port), &ids);
+	}
+	if (copy->ss_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)copy;
+		if (ss_index_lookup32(&x->dim[SS_DIM_PORT], ntohs(in6->sin6_port), &ids))
+			return true;
+		const uint8_t *b = in6->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) /* matched as IPv4 */
+			return ss_index_lookup32(&x->dim[SS_DIM_V4],
+						 (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15], &ids);
+		uint32_t n;
+		ss_index_lookup(&x->dim[SS_DIM_V6], ss_u128_from_bytes(b), &ids, &n);
+		return n != 0;
+	}
+	return true; /* a short IPv6 length: the whole decision */
 }
 
 /* Will the shim look at this call at all (a rule for op, or the debug log)? */
-static bool watching(enum ss_op op)
+static inline bool watching(enum ss_op op)
 {
-	return ready() && (rules_for(op) || ss_log_enabled(SS_LEVEL_DEBUG));
+	return ready() && (rules_for(op) || g_debug);
 }
 
-static bool begin_call(struct ss_call *c, enum ss_op op, int fd, const struct sockaddr *sa, socklen_t len)
+/* What begin_call found. */
+enum {
+	CALL_PASS,   /* not the shim's: no rule for op, not TCP/UDP, an address the kernel refuses */
+	CALL_UNHELD, /* not the shim's: no rule holds the address, for any op */
+	CALL_OURS,   /* c is filled in, c->rule decided */
+};
+
+/*
+ * A look at the call before anything else: CALL_PASS or CALL_UNHELD when it
+ * is not the shim's, CALL_OURS when begin_call has to decide it. Inline, and
+ * kept apart from begin_call, so a hook's pass-through path holds no
+ * struct ss_call.
+ */
+HOT int screen(enum ss_op op, const struct sockaddr *sa, socklen_t len)
 {
 	if (!watching(op))
-		return false;
-	bool active = rules_for(op);
-	c->ent = fd_entry(fd);
-	if (!(c->ent & (FD_TCP | FD_UDP)))
-		return false;
+		return CALL_PASS;
+	struct sockaddr_storage copy;
+	if (copy_sockaddr(&copy, sa, len) <= 0)
+		return CALL_PASS;
+	return some_rule_may_hold(&copy, len) ? CALL_OURS : CALL_UNHELD;
+}
+
+/* Fill c for a call that screen() let through (CALL_OURS), or say why not. */
+static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	if (!watching(op))
+		return CALL_PASS;
+	struct sockaddr_storage copy;
+	if (copy_sockaddr(&copy, sa, len) <= 0)
+		return CALL_PASS;
+	uint32_t ent = fd_entry(fd);
+	if (!(ent & (FD_TCP | FD_UDP)))
+		return CALL_PASS;
+	if (ss_addr_from_sockaddr(&c->app, (struct sockaddr *)&copy, len) <= 0)
+		return CALL_PASS;
+	/* An IPv6 address on an IPv4 socket (or the reverse) is the kernel's to refuse. */
+	if ((c->app.family == 6) != !!(ent & FD_V6))
+		return CALL_PASS;
+	c->ent = ent;
 	c->op = op;
 	c->fd = fd;
-	c->proto = (c->ent & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP;
-	c->family = (c->ent & FD_V6) ? SS_FAM_V6 : SS_FAM_V4;
+	c->proto = (ent & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP;
+	c->family = (ent & FD_V6) ? SS_FAM_V6 : SS_FAM_V4;
 	c->dry = g_dry;
 	c->failed = false;
 	c->rule = NULL;
-	ss_actions_init(&c->acts);
-	if (read_addr(&c->app, sa, len) <= 0)
-		return false;
-	/* An IPv6 address on an IPv4 socket (or the reverse) is the kernel's to refuse. */
-	if ((c->app.family == 6) != (c->family == SS_FAM_V6))
-		return false;
-	if (active) {
+	if (rules_for(op)) {
 		struct ss_opdesc d = { op, c->proto, c->family, &c->app, NULL };
 		c->rule = ss_decide(g_policy, &d);
 	}
-	if (c->rule)
+	/* the action strings are only for the log line of a decision */
+	if (c->rule) {
 		atomic_fetch_add_explicit(&c->rule->state->matched, 1, memory_order_relaxed);
-	return true;
+		ss_actions_init(&c->acts);
+	} else if (g_debug) {
+		ss_actions_init(&c->acts);
+	}
+	return CALL_OURS;
 }
 
+static int log_call(struct ss_call *c, int rc, int err);
+
 /* Log the call and return rc with errno = err, as the application sees it. */
-static int end_call(struct ss_call *c, int rc, int err)
+static inline int end_call(struct ss_call *c, int rc, int err)
 {
-	if (!c->rule && !ss_log_enabled(SS_LEVEL_DEBUG)) {
+	if (!c->rule && !g_debug) {
 		errno = err;
 		return rc;
 	}
+	return log_call(c, rc, err);
+}
+
+static int log_call(struct ss_call *c, int rc, int err)
+{
 	if (c->rule) {
 		if (c->failed)
 			atomic_fetch_add_explicit(&c->rule->state->failed, 1, memory_order_relaxed);
@@ -511,7 +602,7 @@ static const struct sockaddr *target_sockaddr(const struct ss_addr *t, struct so
 }
 
 /* A debug line for a call that makes no decision (socket, accept, close...). */
-static void log_plain(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
+static void log_plain_line(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
 {
 	if (!(ent & (FD_TCP | FD_UDP)) || !ready() || !ss_log_enabled(SS_LEVEL_DEBUG))
 		return;
@@ -523,6 +614,12 @@ static void log_plain(const char *op, int fd, uint32_t ent, const struct ss_addr
 				 addr, NULL, &a, false, rc, err };
 	ss_log_decision(SS_LEVEL_DEBUG, &d);
 	errno = err;
+}
+
+static inline void log_plain(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
+{
+	if (g_debug || atomic_load_explicit(&g_state, memory_order_relaxed) != ST_READY)
+		log_plain_line(op, fd, ent, addr, extra, rc, err);
 }
 
 /* ---- the operations ---- */
@@ -565,17 +662,22 @@ static uint32_t listen_decision(const struct ss_call *c)
 	return FD_LISTEN_SET | (idx <= 0xffff ? idx << FD_LISTEN_SHIFT : 0);
 }
 
-int shim_bind(int fd, const struct sockaddr *addr, socklen_t len)
+/* bind() as the application asked, for a call that is not the shim's. */
+static inline int bind_untouched(int fd, const struct sockaddr *addr, socklen_t len, int got)
 {
-	if (idle())
-		return real_bind(fd, addr, len);
+	int rc = real_bind(fd, addr, len);
+	/* no rule holds the address: none will decide listen() either */
+	if (rc == 0)
+		mark(fd, FD_BOUND | FD_APPBOUND | (got == CALL_UNHELD ? FD_LISTEN_SET : 0));
+	return rc;
+}
+
+static __attribute__((noinline)) int bind_decided(int fd, const struct sockaddr *addr, socklen_t len)
+{
 	struct ss_call c;
-	if (!begin_call(&c, SS_OP_BIND, fd, addr, len)) {
-		int rc = real_bind(fd, addr, len);
-		if (rc == 0)
-			mark(fd, FD_BOUND | FD_APPBOUND);
-		return rc;
-	}
+	int got = begin_call(&c, SS_OP_BIND, fd, addr, len);
+	if (got != CALL_OURS)
+		return bind_untouched(fd, addr, len, got);
 	struct ss_addr t = c.app;
 	bool rewritten = false;
 	if (c.rule) {
@@ -597,6 +699,16 @@ int shim_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (rc == 0)
 		mark(fd, FD_BOUND | FD_APPBOUND | listen_decision(&c));
 	return end_call(&c, rc, err);
+}
+
+int shim_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (idle())
+		return real_bind(fd, addr, len);
+	int got = screen(SS_OP_BIND, addr, len);
+	if (got != CALL_OURS)
+		return bind_untouched(fd, addr, len, got);
+	return bind_decided(fd, addr, len);
 }
 
 int shim_listen(int fd, int backlog)
@@ -633,7 +745,7 @@ int shim_listen(int fd, int backlog)
 		errno = saved;
 		return real_listen(fd, backlog);
 	}
-	bool ok = begin_call(&c, SS_OP_LISTEN, fd, (struct sockaddr *)&local, llen);
+	bool ok = begin_call(&c, SS_OP_LISTEN, fd, (struct sockaddr *)&local, llen) == CALL_OURS;
 	errno = saved;
 	if (!ok)
 		return real_listen(fd, backlog);
@@ -643,8 +755,10 @@ int shim_listen(int fd, int backlog)
 		if (c.rule)
 			atomic_fetch_sub_explicit(&c.rule->state->matched, 1, memory_order_relaxed);
 		c.rule = pre;
-		if (pre)
+		if (pre) {
 			atomic_fetch_add_explicit(&pre->state->matched, 1, memory_order_relaxed);
+			ss_actions_init(&c.acts);
+		}
 	}
 	if (c.rule) {
 		if (denied(&c))
@@ -679,21 +793,25 @@ static bool connect_in_progress(int rc, int err)
 	return rc == 0 || err == EINPROGRESS || err == EALREADY || err == EISCONN || err == EINTR;
 }
 
-int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
+/* connect() as the application asked, for a call that is not the shim's. */
+static inline int connect_untouched(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (idle())
-		return real_connect(fd, addr, len);
-	struct ss_call c;
-	if (!begin_call(&c, SS_OP_CONNECT, fd, addr, len)) {
-		int rc = real_connect(fd, addr, len);
-		int err = errno;
-		/* AF_UNSPEC dissolves an association: nothing is connecting then.
-		 * (The kernel read the address for any result but EFAULT.) */
-		if (connect_in_progress(rc, err) && !(len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC))
-			mark(fd, FD_BOUND | FD_CONNECTING);
+	int rc = real_connect(fd, addr, len);
+	int err = rc ? errno : 0;
+	/* AF_UNSPEC dissolves an association: nothing is connecting then.
+	 * (The kernel read the address for any result but EFAULT.) */
+	if (connect_in_progress(rc, err) && !(len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC))
+		mark(fd, FD_BOUND | FD_CONNECTING);
+	if (rc)
 		errno = err;
-		return rc;
-	}
+	return rc;
+}
+
+static __attribute__((noinline)) int connect_decided(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct ss_call c;
+	if (begin_call(&c, SS_OP_CONNECT, fd, addr, len) != CALL_OURS)
+		return connect_untouched(fd, addr, len);
 
 	struct ss_addr t = c.app;
 	bool rewritten = false;
@@ -726,6 +844,15 @@ int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (c.proto == SS_PROTO_TCP ? connect_in_progress(rc, err) : rc == 0)
 		mark(fd, FD_BOUND | (c.proto == SS_PROTO_TCP ? FD_CONNECTING : 0));
 	return end_call(&c, rc, err);
+}
+
+int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (idle())
+		return real_connect(fd, addr, len);
+	if (screen(SS_OP_CONNECT, addr, len) != CALL_OURS)
+		return connect_untouched(fd, addr, len);
+	return connect_decided(fd, addr, len);
 }
 
 static const char *optname(int level, int name)
@@ -782,7 +909,7 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	int rc = real_setsockopt(fd, level, name, val, len);
 	if (rc == 0 && (pinned || optlog_enabled()))
 		remember_option(fd, level, name, val, len);
-	if (ss_log_enabled(SS_LEVEL_DEBUG)) {
+	if (g_debug) {
 		int err = errno;
 		char opt[48];
 		struct fmt f;
@@ -804,11 +931,11 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
  * One send naming a destination: buf/n for sendto, or msg for sendmsg.
  * Returns what the real call returned.
  */
-static ssize_t send_one(int fd, const void *buf, size_t n, const struct msghdr *msg, int flags,
-			const struct sockaddr *addr, socklen_t len)
+static __attribute__((noinline)) ssize_t send_decided(int fd, const void *buf, size_t n, const struct msghdr *msg,
+						       int flags, const struct sockaddr *addr, socklen_t len)
 {
 	struct ss_call c;
-	bool began = begin_call(&c, SS_OP_SEND, fd, addr, len);
+	bool began = begin_call(&c, SS_OP_SEND, fd, addr, len) == CALL_OURS;
 	bool ours = began && (c.proto == SS_PROTO_UDP || (flags & MSG_FASTOPEN)); /* TCP names a destination only with Fast Open */
 	if (!ours) {
 		if (began && c.rule) /* not a decision after all: keep the summary honest */
@@ -849,6 +976,14 @@ static ssize_t send_one(int fd, const void *buf, size_t n, const struct msghdr *
 	end_call(&c, rc < 0 ? -1 : (int)(rc > 0x7fffffff ? 0x7fffffff : rc), err);
 	errno = err;
 	return rc;
+}
+
+static inline ssize_t send_one(int fd, const void *buf, size_t n, const struct msghdr *msg, int flags,
+			       const struct sockaddr *addr, socklen_t len)
+{
+	if (screen(SS_OP_SEND, addr, len) != CALL_OURS)
+		return msg ? real_sendmsg(fd, msg, flags) : real_sendto(fd, buf, n, flags, addr, len);
+	return send_decided(fd, buf, n, msg, flags, addr, len);
 }
 
 ssize_t shim_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len)

@@ -8,7 +8,8 @@
 #   empty   no rules at all (the shim only looks at its rule mask);
 #   100     100 rules on connect, bind and send, with addr = 10.x CIDRs and
 #           port = 1000-1999, which the loop never uses (127.0.0.1, ports 0
-#           and 9300): every call is decided, and no rule matches.
+#           and 9300): every call is looked at, and no rule matches (the rule
+#           index answers that no rule holds the address or the port).
 # connect is a UDP connect on one socket (it sets the default destination: no
 # handshake, so the loop measures connect itself, not a listener's accept).
 # bind is measured as the loop socket+bind+close minus the loop socket+close.

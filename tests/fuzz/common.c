@@ -311,6 +311,11 @@ static void check_lookup(const struct ss_policy *p, const struct ss_index_dim *d
 	const uint32_t *ids;
 	uint32_t n, at = 0;
 	ss_index_lookup(dim, u128_of(k), &ids, &n);
+	if (d != SS_DIM_V6) { /* the decision's own search agrees */
+		const uint32_t *ids32 = NULL;
+		uint32_t n32 = ss_index_lookup32(dim, (uint32_t)k, &ids32);
+		CHECK(n32 == n && (!n || ids32 == ids));
+	}
 	for (uint32_t r = 0; r < p->nrules; r++) {
 		if (!filed_in(&p->rules[r], d) || !holds(&p->rules[r], d, k))
 			continue;
@@ -333,23 +338,23 @@ static void check_index(const struct ss_policy *p)
 		const struct ss_index_dim *dim = &x->dim[d];
 		if (!dim->n)
 			continue;
-		CHECK(dim->lo && dim->start && dim->ids && dim->start[0] == 0);
+		CHECK((dim->lo || dim->lo32) && dim->start && dim->ids && dim->start[0] == 0);
 		for (uint32_t i = 0; i < dim->n; i++) {
 			CHECK(dim->start[i] <= dim->start[i + 1]);
 			if (i)
-				CHECK(k128(dim->lo[i - 1]) < k128(dim->lo[i]));
+				CHECK(k128(ss_index_key(dim, i - 1)) < k128(ss_index_key(dim, i)));
 		}
 		if ((uint64_t)dim->n * p->nrules > 200000)
 			continue; /* too big to check each interval on every input */
-		if (k128(dim->lo[0]) > 0)
-			check_lookup(p, dim, d, k128(dim->lo[0]) - 1);
+		if (k128(ss_index_key(dim, 0)) > 0)
+			check_lookup(p, dim, d, k128(ss_index_key(dim, 0)) - 1);
 		for (uint32_t i = 0; i < dim->n; i++) {
 			/* both ends of each interval: the lists hold across it */
-			check_lookup(p, dim, d, k128(dim->lo[i]));
+			check_lookup(p, dim, d, k128(ss_index_key(dim, i)));
 			if (i + 1 < dim->n)
-				check_lookup(p, dim, d, k128(dim->lo[i + 1]) - 1);
+				check_lookup(p, dim, d, k128(ss_index_key(dim, i + 1)) - 1);
 		}
-		unsigned __int128 last = k128(dim->lo[dim->n - 1]);
+		unsigned __int128 last = k128(ss_index_key(dim, dim->n - 1));
 		unsigned __int128 end = d == SS_DIM_V6 ? ~(unsigned __int128)0 : d == SS_DIM_V4 ? UINT32_MAX : 65535;
 		if (last <= end)
 			check_lookup(p, dim, d, end);
