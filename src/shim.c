@@ -17,7 +17,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,15 +30,7 @@
 #include "peek.h"
 #include "real.h"
 #include "rotate.h"
-
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/usr/local/etc"
-#endif
-#ifndef SOCKSHIM_VERSION
-#define SOCKSHIM_VERSION "0"
-#endif
-#define DEFAULT_POLICY SYSCONFDIR "/sockshim/sockshim.ini"
-#define EX_CONFIG 78
+#include "setup.h"
 
 enum { ST_NEW, ST_LOADING, ST_READY };
 
@@ -57,67 +48,6 @@ static bool g_debug;
 static const struct ss_index *g_screen;
 
 /* ---- start-up ---- */
-
-/* Problems found while loading, kept until we know where they go. */
-static struct {
-	char text[8192];
-	size_t len;
-	unsigned n;
-} problems;
-
-static void add_problem(void *ctx, enum ss_severity sev, const char *file, unsigned line, const char *msg)
-{
-	(void)ctx;
-	(void)sev;
-	struct fmt f;
-	fmt_init(&f, problems.text + problems.len, sizeof(problems.text) - problems.len);
-	fmt_str(&f, file);
-	if (line) {
-		fmt_char(&f, ':');
-		fmt_u64(&f, line);
-	}
-	fmt_str(&f, ": ");
-	fmt_str(&f, msg);
-	if (!f.truncated) {
-		problems.len += f.len + 1; /* keep the NUL as separator */
-		problems.n++;
-	}
-}
-
-static const char *env(const char *name)
-{
-	const char *v = secure_getenv(name); /* NULL under AT_SECURE */
-	return v && *v ? v : NULL;
-}
-
-/* SOCKSHIM_LOG and friends override [global]; bad values are config errors. */
-static void apply_env(struct ss_policy *p)
-{
-	static const struct {
-		const char *var, *key;
-	} vars[] = {
-		{ "SOCKSHIM_LOG", "log" },
-		{ "SOCKSHIM_LOG_LEVEL", "log_level" },
-		{ "SOCKSHIM_LOG_FORMAT", "log_format" },
-		{ "SOCKSHIM_MODE", "mode" },
-	};
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *v = env(vars[i].var);
-		if (!v)
-			continue;
-		const char *expected = ss_global_apply(&p->global, p->arena, vars[i].key, v);
-		if (expected) {
-			char msg[256];
-			struct fmt f;
-			fmt_init(&f, msg, sizeof(msg));
-			fmt_str(&f, "bad value '");
-			fmt_str(&f, v);
-			fmt_str(&f, "': expected ");
-			fmt_str(&f, expected);
-			add_problem(NULL, SS_SEV_ERROR, vars[i].var, 0, msg);
-		}
-	}
-}
 
 static const char *base_name(const char *s)
 {
@@ -141,100 +71,30 @@ static const char *read_exe_name(void)
 	return exe_name;
 }
 
-static uint64_t fresh_seed(void)
-{
-	uint64_t s = 0;
-	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != sizeof(s)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid() << 16;
-	}
-	return s;
-}
-
-static void write_stderr(const char *s)
-{
-	ss_log_stderr(s, strlen(s));
-}
-
-/* Rotation state beyond the policy: host-wide cursors, and the application's
- * options kept for retries when some rule rotates source ports. */
-static void share_cursors(struct ss_policy *p, uint64_t seed)
-{
-	char path[256];
-	const char *why = ss_rotate_share(p, seed, path, sizeof(path));
-	if (why)
-		ss_log_event(SS_LEVEL_WARN, "rotate-scope", "msg", why, "path", path,
-			     "fallback", "rotate_scope = process", NULL);
-	for (unsigned i = 0; i < p->nrules; i++)
-		if (p->rules[i].has_source_port)
-			optlog_enable();
-}
-
 static void load(void)
 {
-	const char *path = env("SOCKSHIM_POLICY");
-	bool found = true;
-	struct ss_policy *p = NULL;
-
-	if (!path) {
-		path = DEFAULT_POLICY;
-		found = access(path, F_OK) == 0;
-	}
-	if (found)
-		p = ss_policy_load(path, add_problem, NULL);
-	bool usable = p && p->nerrors == 0;
-	if (!p) /* no file, an unusable one, or no memory: defaults for [global] */
-		p = ss_policy_parse(found ? path : "(none)", "", 0, NULL, NULL);
-	if (!p)
-		return; /* out of memory at start-up: pass everything through, silently */
-	apply_env(p);
-
-	const char *program = program_invocation_short_name;
-	ss_log_set_pid(getpid());
+	struct ss_setup s;
 	peek_set_pid(getpid());
-	struct ss_log_config lc = { p->global.log, p->global.log_path, p->global.log_level, p->global.log_format };
-	ss_log_setup(&lc);
-
-	if (problems.n) {
-		if (!p->global.on_error_passthrough) {
-			for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1) {
-				write_stderr("sockshim: ");
-				write_stderr(problems.text + off);
-				write_stderr("\n");
-			}
-			if (ss_log_for_fatal()) {
-				for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)
-					ss_log_event(SS_LEVEL_ERROR, "policy-error", "msg", problems.text + off, "exit", "78", NULL);
-			}
-			_exit(EX_CONFIG);
-		}
-		for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)
-			ss_log_event(SS_LEVEL_ERROR, "policy-error", "msg", problems.text + off, NULL);
-		ss_log_event(SS_LEVEL_ERROR, "passthrough", "msg", "on_error = passthrough: every call passes through untouched", NULL);
-		usable = false;
-	} else if (!found) {
-		ss_log_event(SS_LEVEL_WARN, "no-policy", "msg", "no policy (set SOCKSHIM_POLICY or install " DEFAULT_POLICY "): every call passes through untouched", NULL);
-	}
-
+	int rc = ss_setup_load(&s);
+	if (rc == SS_EX_CONFIG)
+		_exit(SS_EX_CONFIG);
+	if (rc < 0)
+		return; /* out of memory at start-up: pass everything through, silently */
+	struct ss_policy *p = s.policy;
+	const char *program = program_invocation_short_name;
 	ss_policy_bind_program(p, program, read_exe_name());
-	uint64_t seed = fresh_seed();
-	ss_rotate_seed(p, seed);
-	if (usable)
-		share_cursors(p, seed);
+	ss_setup_rotation(&s);
+	/* a rule that rotates source ports may retry on a fresh socket, which
+	 * gets the application's options again: keep them from the start */
+	for (unsigned i = 0; s.usable && i < p->nrules; i++)
+		if (p->rules[i].has_source_port)
+			optlog_enable();
 	g_dry = p->global.dry_run;
 	g_debug = ss_log_enabled(SS_LEVEL_DEBUG);
-	g_screen = usable && p->index && !p->index->nalways && !g_debug ? p->index : NULL;
-	atomic_store_explicit(&g_idle, !(usable && p->nrules) && !g_debug, memory_order_relaxed);
-
-	char nrules[16];
-	struct fmt f;
-	fmt_init(&f, nrules, sizeof(nrules));
-	fmt_u64(&f, usable ? p->nrules : 0);
-	ss_log_event(SS_LEVEL_INFO, "start", "version", SOCKSHIM_VERSION, "program", program,
-		     "exe", exe_name[0] ? exe_name : NULL, "policy", found ? path : NULL, "rules", nrules,
-		     "mode", g_dry ? "dry-run" : "enforce", NULL);
-	if (usable)
+	g_screen = s.usable && p->index && !p->index->nalways && !g_debug ? p->index : NULL;
+	atomic_store_explicit(&g_idle, !(s.usable && p->nrules) && !g_debug, memory_order_relaxed);
+	ss_setup_started(&s, program, exe_name[0] ? exe_name : NULL, NULL);
+	if (s.usable)
 		g_policy = p;
 }
 
@@ -312,8 +172,7 @@ void shim_after_fork_child(void)
 {
 	if (atomic_load(&g_state) == ST_LOADING) {
 		/* forked mid-load: the loading thread does not exist here; start over */
-		problems.n = 0;
-		problems.len = 0;
+		ss_setup_reset();
 		atomic_store(&g_loader_pid, 0);
 		atomic_store(&g_loader_tid, 0);
 		atomic_store(&g_state, ST_NEW);
@@ -323,7 +182,7 @@ void shim_after_fork_child(void)
 	peek_set_pid(getpid());
 	if (!g_policy)
 		return;
-	ss_rotate_seed(g_policy, fresh_seed());
+	ss_rotate_seed(g_policy, ss_setup_seed());
 	/* the child's summary counts the child's own calls */
 	for (unsigned i = 0; i < g_policy->nrules; i++) {
 		struct ss_rule_state *st = g_policy->rules[i].state;
@@ -335,27 +194,10 @@ void shim_after_fork_child(void)
 
 void shim_fini(void)
 {
-	if (atomic_load(&g_state) != ST_READY || !g_policy || !ss_log_enabled(SS_LEVEL_INFO))
+	if (atomic_load(&g_state) != ST_READY)
 		return;
 	int saved = errno;
-	for (unsigned i = 0; i < g_policy->nrules; i++) {
-		const struct ss_rule *r = &g_policy->rules[i];
-		uint64_t m = atomic_load(&r->state->matched);
-		if (!m)
-			continue;
-		char line[16], matched[24], applied[24], failed[24];
-		struct fmt f;
-		fmt_init(&f, line, sizeof(line));
-		fmt_u64(&f, r->line);
-		fmt_init(&f, matched, sizeof(matched));
-		fmt_u64(&f, m);
-		fmt_init(&f, applied, sizeof(applied));
-		fmt_u64(&f, atomic_load(&r->state->applied));
-		fmt_init(&f, failed, sizeof(failed));
-		fmt_u64(&f, atomic_load(&r->state->failed));
-		ss_log_event(SS_LEVEL_INFO, "summary", "rule", r->name, "line", line, "matched", matched, "applied", applied,
-			     "failed", failed, NULL);
-	}
+	ss_setup_summary(g_policy, NULL);
 	errno = saved;
 }
 
