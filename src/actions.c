@@ -24,6 +24,9 @@
 
 static void add_failure(struct ss_call *c, const char *what, int err)
 {
+	c->failed = true;
+	if (!ss_actions_wanted(&c->acts))
+		return;
 	char v[96];
 	struct fmt f;
 	fmt_init(&f, v, sizeof(v));
@@ -31,7 +34,6 @@ static void add_failure(struct ss_call *c, const char *what, int err)
 	fmt_char(&f, ':');
 	fmt_str(&f, ss_errno_name(err));
 	ss_actions_add(&c->acts, "failed", v);
-	c->failed = true;
 }
 
 void ss_act_reuse(struct ss_call *c)
@@ -197,6 +199,8 @@ static int bind_to(int fd, const struct ss_addr *a)
 /* "key=ADDR:ERRNO" (with the port when there is one) */
 static void add_busy(struct ss_call *c, const char *key, const struct ss_addr *a, int err)
 {
+	if (!ss_actions_wanted(&c->acts))
+		return;
 	char v[96];
 	struct fmt f;
 	fmt_init(&f, v, sizeof(v));
@@ -211,6 +215,8 @@ static void add_busy(struct ss_call *c, const char *key, const struct ss_addr *a
 
 static void add_count(struct ss_call *c, const char *key, uint32_t n)
 {
+	if (!ss_actions_wanted(&c->acts))
+		return;
 	char v[16];
 	struct fmt f;
 	fmt_init(&f, v, sizeof(v));

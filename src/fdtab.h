@@ -42,6 +42,10 @@
 #define FD_RP_SHIFT    14
 #define FD_RA_MASK     (3u << FD_RA_SHIFT)
 #define FD_RP_MASK     (3u << FD_RP_SHIFT)
+/* Reserved: the log's own file or syslog fd (log.c). The hooks never make
+ * this combination (FD_OTHER never goes with FD_ADOPTED), so an entry that
+ * still holds it has not been closed or replaced where a hook could see. */
+#define FD_LOGSINK     (FD_KNOWN | FD_OTHER | FD_ADOPTED)
 /* Bits an accepted or dup'ed fd inherits. */
 #define FD_INHERIT     (FD_KNOWN | FD_TCP | FD_UDP | FD_OTHER | FD_V6)
 

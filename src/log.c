@@ -9,19 +9,40 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fdtab.h"
 #include "fmt.h"
 #include "real.h"
 
 #define LINE_MAX_BYTES 3072 /* < PIPE_BUF: concurrent writers never interleave */
 #define MAX_REOPENS 16
+
+/*
+ * The fd table entry (fdtab.h) that marks the fd of a file or syslog sink.
+ * Every hook that closes an fd or puts another file on its number (close,
+ * close_range, closefrom, fclose, dup2, dup3, and socket, accept, dup,
+ * F_DUPFD landing on a number freed where no hook saw it) rewrites that
+ * fd's entry, and never to this value: FD_OTHER never goes with
+ * FD_ADOPTED in entries the hooks make, and a copy of it (dup2 of our own
+ * fd) is our file still. So while the entry holds the mark, the fd is the
+ * file we opened, as far as any hook can tell, and a line costs no system
+ * call besides its write(2). See emit() for what no hook sees. (An idle
+ * shim, no rule and no debug log, leaves the table alone in close(); it
+ * logs no decision then, and event lines are always checked.)
+ */
+#define SINK_MARK FD_LOGSINK
+
+/* A literal string, its length known at compile time. */
+#define LIT(f, s) fmt_mem((f), (s), sizeof(s) - 1)
 
 static struct {
 	enum ss_log_target target;
@@ -33,8 +54,10 @@ static struct {
 	ino_t ino;
 	char path[256];
 	bool pipe;      /* writes can raise SIGPIPE: keep it from the program */
+	bool sock;      /* the syslog socket */
 	int reopens;
 	int pid;
+	_Atomic int64_t verified; /* the second of the last fstat check of a marked sink */
 } L = { .target = SS_LOG_STDERR, .level = SS_LEVEL_INFO, .format = SS_FORMAT_TEXT, .fd = 2, .ok = true };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -64,6 +87,8 @@ static int move_high(int fd)
 	return high;
 }
 
+/* Take fd (a file or syslog sink we opened) as the sink, and mark it in
+ * the fd table. */
 static void remember(int fd)
 {
 	struct stat st;
@@ -72,7 +97,10 @@ static void remember(int fd)
 	if (L.ok) {
 		L.dev = st.st_dev;
 		L.ino = st.st_ino;
-		L.pipe = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+		L.sock = S_ISSOCK(st.st_mode);
+		L.pipe = S_ISFIFO(st.st_mode);
+		/* if the table cannot hold it (out of memory), every line checks */
+		fdtab_set(fd, SINK_MARK);
 	}
 }
 
@@ -145,6 +173,7 @@ void ss_log_setup(const struct ss_log_config *c)
 			L.dev = st.st_dev;
 			L.ino = st.st_ino;
 			L.pipe = S_ISFIFO(st.st_mode);
+			L.sock = false;
 		}
 		break;
 	}
@@ -178,6 +207,10 @@ static bool sink_still_ours(void)
 	struct stat st;
 	if (fstat(L.fd, &st) == 0 && st.st_dev == L.dev && st.st_ino == L.ino)
 		return true;
+	/* the number is no longer ours: "unknown" to the hooks, not our mark
+	 * (a raw close leaves it there) */
+	if (L.target != SS_LOG_STDERR && fdtab_get(L.fd) == SINK_MARK)
+		fdtab_clear(L.fd);
 	if (L.target == SS_LOG_STDERR || L.reopens >= MAX_REOPENS) {
 		L.ok = false;
 		return false;
@@ -192,17 +225,22 @@ static bool sink_still_ours(void)
 	return L.ok;
 }
 
-static void write_all(int fd, const char *p, size_t n)
+/* 0, or the errno of the write that failed: a full disk or a closed pipe
+ * changes nothing for the program. */
+static int write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			return; /* a full disk or a closed pipe changes nothing for the program */
+		if (w < 0)
+			return errno;
+		if (w == 0)
+			return EIO;
 		p += w;
 		n -= (size_t)w;
 	}
+	return 0;
 }
 
 /*
@@ -210,37 +248,56 @@ static void write_all(int fd, const char *p, size_t n)
  * program that never wrote to that pipe itself. Block it around our write and
  * swallow the one we caused, unless the program already had one pending.
  */
-static void write_no_sigpipe(int fd, const char *p, size_t n)
+static int write_no_sigpipe(int fd, const char *p, size_t n)
 {
 	sigset_t pipe_set, old, pending;
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
-	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0) {
-		write_all(fd, p, n);
-		return;
-	}
+	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0)
+		return write_all(fd, p, n);
 	bool had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-	write_all(fd, p, n);
-	if (errno == EPIPE && !had) {
+	int err = write_all(fd, p, n);
+	if (err == EPIPE && !had) {
 		struct timespec zero = { 0, 0 };
 		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
 		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
 }
 
 /*
- * Write to a pipe or socket without ever blocking the program or killing it:
- * a line that does not fit in the pipe now is dropped (a reader that is not
+ * Write to a pipe without ever blocking the program or killing it: a line
+ * that does not fit in the pipe now is dropped (a reader that is not
  * reading must not stall the program on lines it never wrote itself), and
  * the SIGPIPE of a reader that is gone is swallowed.
  */
-static void write_pipe(int fd, const char *p, size_t n)
+static int write_pipe(int fd, const char *p, size_t n)
 {
 	int size = real_fcntl(fd, F_GETPIPE_SZ, NULL), queued = 0;
 	if (size > 0 && ioctl(fd, FIONREAD, &queued) == 0 && (size_t)(size - queued) < n + 4096)
-		return;
-	write_no_sigpipe(fd, p, n);
+		return 0;
+	return write_no_sigpipe(fd, p, n);
+}
+
+/* The syslog socket: one datagram; MSG_NOSIGNAL keeps the SIGPIPE of a
+ * socket shut down under us from the program, with no signal-mask calls. */
+static int write_sock(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+	do
+		w = send(fd, p, n, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w < 0 ? errno : 0;
+}
+
+static int write_line(int fd, const struct fmt *f)
+{
+	if (L.sock)
+		return write_sock(fd, f->buf, f->len);
+	if (L.pipe)
+		return write_pipe(fd, f->buf, f->len);
+	return write_all(fd, f->buf, f->len);
 }
 
 void ss_log_stderr(const char *p, size_t n)
@@ -256,17 +313,38 @@ void ss_log_stderr(const char *p, size_t n)
 	errno = saved;
 }
 
-static void emit(struct fmt *f)
+/*
+ * Write one finished line (second: its time stamp's). A file or syslog sink
+ * whose fd still carries SINK_MARK in the fd table is written at once: the
+ * fstat check that would cost a second system call per line is made once a
+ * second, and for event lines (start, errors, summaries: rare). stderr is
+ * checked before every line: fd 2 belongs to the program, and glibc
+ * replaces it where no hook sees (freopen, daemon).
+ *
+ * What no hook sees on a marked fd is a raw system call. A raw close shows
+ * as EBADF: the sink is reopened and the line written there. A raw dup2 over
+ * our fd, or a raw close followed by the program's next file landing on our
+ * number (which is high, see move_high), is caught by the check of the next
+ * second, not before.
+ */
+static void emit(struct fmt *f, int64_t second, bool check)
 {
-	if (!sink_still_ours())
-		return;
-	if (L.pipe)
-		write_pipe(L.fd, f->buf, f->len);
-	else
-		write_all(L.fd, f->buf, f->len);
+	int fd = L.fd;
+	bool trusted = !check && L.target != SS_LOG_STDERR && fdtab_get(fd) == SINK_MARK &&
+		       atomic_load_explicit(&L.verified, memory_order_relaxed) == second;
+	if (!trusted) {
+		if (!sink_still_ours())
+			return;
+		fd = L.fd;
+		if (L.target != SS_LOG_STDERR)
+			atomic_store_explicit(&L.verified, second, memory_order_relaxed);
+	}
+	if (write_line(fd, f) == EBADF && trusted && sink_still_ours())
+		write_line(L.fd, f);
 }
 
-static void begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level level)
+/* Start a line; returns the second of its time stamp. */
+static int64_t begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level level)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -276,28 +354,29 @@ static void begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level level)
 		fmt_char(f, '<');
 		fmt_u64(f, 8 + sev[level]); /* facility user */
 		fmt_char(f, '>');
-		fmt_str(f, "sockshim[");
+		LIT(f, "sockshim[");
 		fmt_u64(f, (uint64_t)L.pid);
-		fmt_str(f, "]: ");
+		LIT(f, "]: ");
 	}
 	if (L.format == SS_FORMAT_JSON) {
-		fmt_str(f, "{\"ts\":\"");
+		LIT(f, "{\"ts\":\"");
 		fmt_time_utc(f, ts.tv_sec, ts.tv_nsec);
-		fmt_str(f, "\",\"pid\":");
+		LIT(f, "\",\"pid\":");
 		fmt_u64(f, (uint64_t)L.pid);
-		fmt_str(f, ",\"level\":\"");
+		LIT(f, ",\"level\":\"");
 		fmt_str(f, level_names[level]);
 		fmt_char(f, '"');
 	} else {
 		fmt_time_utc(f, ts.tv_sec, ts.tv_nsec);
 		if (L.target != SS_LOG_SYSLOG) {
-			fmt_str(f, " sockshim[");
+			LIT(f, " sockshim[");
 			fmt_u64(f, (uint64_t)L.pid);
 			fmt_char(f, ']');
 		}
 		fmt_char(f, ' ');
 		fmt_str(f, level_names[level]);
 	}
+	return ts.tv_sec;
 }
 
 static void finish(struct fmt *f)
@@ -310,18 +389,27 @@ static void finish(struct fmt *f)
 	fmt_char(f, '\n');
 }
 
-static void json_key_str(struct fmt *f, const char *key, const char *val)
+/* ,"KEY":"VAL" with VAL escaped, or ,"KEY":null; KEY as it is */
+static void json_member(struct fmt *f, const char *prefix, size_t n, const char *val)
 {
-	fmt_str(f, ",\"");
-	fmt_str(f, key);
-	fmt_str(f, "\":");
+	fmt_mem(f, prefix, n);
 	if (!val) {
-		fmt_str(f, "null");
+		LIT(f, "null");
 		return;
 	}
 	fmt_char(f, '"');
 	fmt_json_str(f, val);
 	fmt_char(f, '"');
+}
+/* the same with a literal KEY */
+#define JSON_MEMBER(f, key, val) json_member((f), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (val))
+
+static void json_key_str(struct fmt *f, const char *key, const char *val)
+{
+	LIT(f, ",\"");
+	fmt_str(f, key);
+	fmt_char(f, '"');
+	json_member(f, ":", 1, val);
 }
 
 static const char *proto_name(unsigned p)
@@ -329,9 +417,83 @@ static const char *proto_name(unsigned p)
 	return p == SS_PROTO_TCP ? "tcp" : p == SS_PROTO_UDP ? "udp" : NULL;
 }
 
-static const char *family_name(unsigned fam)
+static void decision_json(struct fmt *f, const struct ss_decision *d)
 {
-	return fam == SS_FAM_V4 ? "ipv4" : fam == SS_FAM_V6 ? "ipv6" : NULL;
+	const struct ss_actions *a = d->actions;
+	JSON_MEMBER(f, "op", d->op);
+	LIT(f, ",\"fd\":");
+	fmt_i64(f, d->fd);
+	if (d->proto == SS_PROTO_TCP)
+		LIT(f, ",\"proto\":\"tcp\"");
+	else if (d->proto == SS_PROTO_UDP)
+		LIT(f, ",\"proto\":\"udp\"");
+	else
+		LIT(f, ",\"proto\":null");
+	if (d->family == SS_FAM_V4)
+		LIT(f, ",\"family\":\"ipv4\"");
+	else if (d->family == SS_FAM_V6)
+		LIT(f, ",\"family\":\"ipv6\"");
+	else
+		LIT(f, ",\"family\":null");
+	if (d->addr) {
+		LIT(f, ",\"addr\":\""); /* an address needs no escaping */
+		fmt_endpoint(f, d->addr);
+		fmt_char(f, '"');
+	} else {
+		LIT(f, ",\"addr\":null");
+	}
+	JSON_MEMBER(f, "rule", d->rule);
+	LIT(f, ",\"actions\":[");
+	for (unsigned i = 0, off = 0; a && i < a->n; i++) {
+		if (i)
+			fmt_char(f, ',');
+		fmt_char(f, '"');
+		fmt_json_str(f, a->buf + off);
+		fmt_char(f, '"');
+		off += (unsigned)strlen(a->buf + off) + 1;
+	}
+	if (d->dry_run)
+		LIT(f, "],\"dry_run\":true,\"rc\":");
+	else
+		LIT(f, "],\"dry_run\":false,\"rc\":");
+	fmt_i64(f, d->rc);
+	JSON_MEMBER(f, "errno", d->rc < 0 ? ss_errno_name(d->err) : NULL);
+}
+
+static void decision_text(struct fmt *f, const struct ss_decision *d)
+{
+	const struct ss_actions *a = d->actions;
+	fmt_char(f, ' ');
+	fmt_str(f, d->op);
+	LIT(f, " fd=");
+	fmt_i64(f, d->fd);
+	if (proto_name(d->proto)) {
+		fmt_char(f, ' ');
+		fmt_str(f, proto_name(d->proto));
+	}
+	if (d->addr) {
+		fmt_char(f, ' ');
+		fmt_endpoint(f, d->addr);
+	}
+	LIT(f, " rule=");
+	fmt_str(f, d->rule ? d->rule : "-");
+	if (a && a->n) {
+		LIT(f, " actions=");
+		for (unsigned i = 0, off = 0; i < a->n; i++) {
+			if (i)
+				fmt_char(f, ',');
+			fmt_str(f, a->buf + off);
+			off += (unsigned)strlen(a->buf + off) + 1;
+		}
+	}
+	if (d->dry_run)
+		LIT(f, " dry-run");
+	LIT(f, " rc=");
+	fmt_i64(f, d->rc);
+	if (d->rc < 0) {
+		LIT(f, " errno=");
+		fmt_str(f, ss_errno_name(d->err));
+	}
 }
 
 void ss_log_decision(enum ss_log_level level, const struct ss_decision *d)
@@ -339,70 +501,15 @@ void ss_log_decision(enum ss_log_level level, const struct ss_decision *d)
 	if (!ss_log_enabled(level))
 		return;
 	int saved = errno;
-	char buf[LINE_MAX_BYTES], ep[80];
-	struct fmt f, e;
-	fmt_init(&e, ep, sizeof(ep));
-	if (d->addr)
-		fmt_endpoint(&e, d->addr);
-	begin(&f, buf, sizeof(buf), level);
-	const struct ss_actions *a = d->actions;
-	if (L.format == SS_FORMAT_JSON) {
-		json_key_str(&f, "op", d->op);
-		fmt_str(&f, ",\"fd\":");
-		fmt_i64(&f, d->fd);
-		json_key_str(&f, "proto", proto_name(d->proto));
-		json_key_str(&f, "family", family_name(d->family));
-		json_key_str(&f, "addr", d->addr ? ep : NULL);
-		json_key_str(&f, "rule", d->rule);
-		fmt_str(&f, ",\"actions\":[");
-		for (unsigned i = 0, off = 0; a && i < a->n; i++) {
-			if (i)
-				fmt_char(&f, ',');
-			fmt_char(&f, '"');
-			fmt_json_str(&f, a->buf + off);
-			fmt_char(&f, '"');
-			off += (unsigned)strlen(a->buf + off) + 1;
-		}
-		fmt_str(&f, "],\"dry_run\":");
-		fmt_str(&f, d->dry_run ? "true" : "false");
-		fmt_str(&f, ",\"rc\":");
-		fmt_i64(&f, d->rc);
-		json_key_str(&f, "errno", d->rc < 0 ? ss_errno_name(d->err) : NULL);
-	} else {
-		fmt_char(&f, ' ');
-		fmt_str(&f, d->op);
-		fmt_str(&f, " fd=");
-		fmt_i64(&f, d->fd);
-		if (proto_name(d->proto)) {
-			fmt_char(&f, ' ');
-			fmt_str(&f, proto_name(d->proto));
-		}
-		if (d->addr) {
-			fmt_char(&f, ' ');
-			fmt_str(&f, ep);
-		}
-		fmt_str(&f, " rule=");
-		fmt_str(&f, d->rule ? d->rule : "-");
-		if (a && a->n) {
-			fmt_str(&f, " actions=");
-			for (unsigned i = 0, off = 0; i < a->n; i++) {
-				if (i)
-					fmt_char(&f, ',');
-				fmt_str(&f, a->buf + off);
-				off += (unsigned)strlen(a->buf + off) + 1;
-			}
-		}
-		if (d->dry_run)
-			fmt_str(&f, " dry-run");
-		fmt_str(&f, " rc=");
-		fmt_i64(&f, d->rc);
-		if (d->rc < 0) {
-			fmt_str(&f, " errno=");
-			fmt_str(&f, ss_errno_name(d->err));
-		}
-	}
+	char buf[LINE_MAX_BYTES];
+	struct fmt f;
+	int64_t second = begin(&f, buf, sizeof(buf), level);
+	if (L.format == SS_FORMAT_JSON)
+		decision_json(&f, d);
+	else
+		decision_text(&f, d);
 	finish(&f);
-	emit(&f);
+	emit(&f, second, false);
 	errno = saved;
 }
 
@@ -424,7 +531,7 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 	char buf[LINE_MAX_BYTES];
 	struct fmt f;
 	va_list ap;
-	begin(&f, buf, sizeof(buf), level);
+	int64_t second = begin(&f, buf, sizeof(buf), level);
 	if (L.format == SS_FORMAT_JSON)
 		json_key_str(&f, "event", event);
 	else {
@@ -436,9 +543,9 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 		const char *v = va_arg(ap, const char *);
 		if (L.format == SS_FORMAT_JSON) {
 			if (v && all_digits(v)) {
-				fmt_str(&f, ",\"");
+				LIT(&f, ",\"");
 				fmt_str(&f, k);
-				fmt_str(&f, "\":");
+				LIT(&f, "\":");
 				fmt_str(&f, v);
 			} else {
 				json_key_str(&f, k, v);
@@ -452,7 +559,7 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 	}
 	va_end(ap);
 	finish(&f);
-	emit(&f);
+	emit(&f, second, true); /* rare lines: always checked */
 	errno = saved;
 }
 
@@ -460,6 +567,8 @@ void ss_actions_init(struct ss_actions *a)
 {
 	a->len = a->n = 0;
 	a->buf[0] = '\0';
+	/* every decision line is info or debug: below that, none is written */
+	a->wanted = ss_log_enabled(SS_LEVEL_INFO);
 }
 
 static void actions_push(struct ss_actions *a, struct fmt *f)
@@ -472,6 +581,8 @@ static void actions_push(struct ss_actions *a, struct fmt *f)
 
 void ss_actions_add(struct ss_actions *a, const char *key, const char *value)
 {
+	if (!a->wanted)
+		return;
 	struct fmt f;
 	fmt_init(&f, a->buf + a->len, sizeof(a->buf) - a->len);
 	fmt_str(&f, key);
@@ -484,6 +595,8 @@ void ss_actions_add(struct ss_actions *a, const char *key, const char *value)
 
 void ss_actions_add_addr(struct ss_actions *a, const char *key, const struct ss_addr *addr, bool with_port)
 {
+	if (!a->wanted)
+		return;
 	struct fmt f;
 	fmt_init(&f, a->buf + a->len, sizeof(a->buf) - a->len);
 	fmt_str(&f, key);

@@ -3,10 +3,13 @@
  *
  * Every line is formatted on the stack and written with one write(2), so it
  * is async-signal-safe, never interleaves with other processes' lines (lines
- * stay under PIPE_BUF), never touches stdio, and preserves errno. Before each
- * write the sink is checked to still be the file or socket it opened (fstat
- * dev/inode), so an application that closes or dup2()s over the log fd
- * never receives a byte of ours.
+ * stay under PIPE_BUF), never touches stdio, and preserves errno. The sink
+ * is checked to still be the file or socket it opened (fstat dev/inode), so
+ * an application that closes or dup2()s over the log fd never receives a
+ * byte of ours: stderr before every line; a file or syslog sink, whose fd
+ * is high and marked in the fd table (fdtab.h), whenever a hook has touched
+ * that fd, after a write fails with EBADF, and once a second (log.c, emit,
+ * says what only that last check catches: raw system calls).
  */
 #ifndef SOCKSHIM_LOG_H
 #define SOCKSHIM_LOG_H
@@ -43,12 +46,20 @@ bool ss_log_for_fatal(void);
 
 bool ss_log_enabled(enum ss_log_level level);
 
-/* Action strings of one decision: NUL-separated in buf. */
+/* Action strings of one decision: NUL-separated in buf. They exist only for
+ * the decision's log line: when no decision can be logged (log_level below
+ * info, or no sink), init leaves wanted false and nothing is added. */
 struct ss_actions {
 	char buf[640];
 	unsigned len, n;
+	bool wanted;
 };
 void ss_actions_init(struct ss_actions *a);
+/* Will the strings be logged? (Skip building a value for them if not.) */
+static inline bool ss_actions_wanted(const struct ss_actions *a)
+{
+	return a->wanted;
+}
 /* Append "key" or "key=value". */
 void ss_actions_add(struct ss_actions *a, const char *key, const char *value);
 /* Append "key=ip:port" (or "key=ip" when with_port is false). */

@@ -4,6 +4,7 @@
 #     ts, pid, op, fd, proto, addr (as the app passed it), rule, actions,
 #     dry_run, rc, errno with the right types and values; each process writes
 #     one start line with its own pid.
+#     Names that need escaping, or are not UTF-8, still make valid lines.
 #   the text format: one line per decision in the documented shape.
 #   SOCKSHIM_LOG overrides log; SOCKSHIM_LOG_LEVEL=debug adds unmatched calls
 #     (rule null / rule=-), which info leaves out.
@@ -163,6 +164,16 @@ $SH "$T/we\"ird\\probe" tcp4 bind=127.0.0.1:9900 > /dev/null 2>&1
 expect_eq "json: a program name with \" and \\ is escaped" \
 	"$(python3 -c 'import json,sys; print([json.loads(l)["program"] for l in open(sys.argv[1]) if json.loads(l).get("event") == "start"][0])' "$T/log.json" 2>&1)" \
 	'we"ird\probe'
+
+# UTF-8: a program name that is not valid UTF-8 still makes a valid UTF-8
+# line; well-formed characters stay, each ill-formed sequence is U+FFFD
+bad=$(printf 'caf\xc3\xa9-\xff\xc3-probe')
+cp "$PROBE" "$T/$bad"
+: > "$T/log.json"
+$SH "$T/$bad" tcp4 bind=127.0.0.1:9900 > /dev/null 2>&1
+expect_eq "json: a program name that is not UTF-8: the line is UTF-8, ill-formed bytes as U+FFFD" \
+	"$(python3 -c 'import json,sys; print(ascii([json.loads(l)["program"] for l in open(sys.argv[1], encoding="utf-8") if json.loads(l).get("event") == "start"][0]))' "$T/log.json" 2>&1)" \
+	"'caf\\xe9-\\ufffd\\ufffd-probe'"
 
 # ---- the text format ----
 text=$(policy text.ini <<EOF

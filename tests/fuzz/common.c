@@ -589,40 +589,116 @@ static int hexval(char c)
 	return -1;
 }
 
+/*
+ * Can some completion of a UTF-8 prefix (the first k of len bytes, their
+ * payload bits v) still be a scalar value encoded in len bytes: not
+ * overlong, at most U+10FFFF, not a surrogate? Unicode's table 3-7, derived
+ * the long way round, so that it checks fmt.c's table rather than copy it.
+ */
+static bool completable(uint32_t v, unsigned len, unsigned k)
+{
+	static const uint32_t least[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	unsigned rest = 6 * (len - k);
+	uint32_t lo = v << rest, hi = lo | ((1u << rest) - 1);
+	return hi >= least[len] && lo <= 0x10ffff && !(lo >= 0xd800 && hi <= 0xdfff);
+}
+
+/*
+ * One character of s[i..n): returns the bytes it takes, *ok false for an
+ * ill-formed sequence, which then spans its maximal subpart: the lead byte
+ * and every continuation byte after which the sequence could still be
+ * completed (what fmt.h promises to replace with one U+FFFD).
+ */
+static size_t ref_utf8(const unsigned char *s, size_t n, size_t i, bool *ok)
+{
+	unsigned c = s[i];
+	unsigned len = c < 0x80 ? 1 : c < 0xc0 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf8 ? 4 : 0;
+	*ok = len == 1;
+	if (len <= 1)
+		return 1;
+	uint32_t v = c & (0x7fu >> len);
+	if (!completable(v, len, 1))
+		return 1;
+	unsigned k = 1;
+	while (k < len && i + k < n && (s[i + k] & 0xc0) == 0x80 && completable(v << 6 | (s[i + k] & 0x3f), len, k + 1)) {
+		v = v << 6 | (s[i + k] & 0x3f);
+		k++;
+	}
+	*ok = k == len;
+	return k;
+}
+
+/*
+ * fmt_json_str(s) is the inside of a JSON string that is valid UTF-8, with
+ * nothing raw that ends or breaks the string, and reads back as s with each
+ * ill-formed UTF-8 sequence replaced by U+FFFD (one per maximal subpart).
+ */
 void check_json(const char *s)
 {
+	static const unsigned char fffd[3] = { 0xef, 0xbf, 0xbd };
 	size_t n = strlen(s), cap = 6 * n + 1;
-	char *out = malloc(cap), *back = malloc(n + 1);
-	CHECK(out && back);
+	char *out = malloc(cap), *back = malloc(3 * n + 1), *want = malloc(3 * n + 1);
+	CHECK(out && back && want);
+	/* what should read back */
+	size_t w = 0;
+	for (size_t i = 0; i < n;) {
+		bool ok;
+		size_t k = ref_utf8((const unsigned char *)s, n, i, &ok);
+		if (ok)
+			memcpy(want + w, s + i, k);
+		else
+			memcpy(want + w, fffd, 3);
+		w += ok ? k : 3;
+		i += k;
+	}
 	struct fmt f;
 	fmt_init(&f, out, cap);
 	fmt_json_str(&f, s);
 	CHECK(!f.truncated && strlen(out) == f.len);
 	size_t k = 0;
-	for (size_t i = 0; i < f.len; i++) {
+	for (size_t i = 0; i < f.len;) {
 		unsigned char c = (unsigned char)out[i];
 		CHECK(c >= 0x20 && c != 0x7f && c != '"');  /* nothing raw that ends or breaks the string */
+		if (c >= 0x80) {
+			bool ok;
+			size_t m = ref_utf8((const unsigned char *)out, f.len, i, &ok);
+			CHECK(ok);                              /* the line is valid UTF-8 */
+			memcpy(back + k, out + i, m);
+			k += m;
+			i += m;
+			continue;
+		}
+		i++;
 		if (c != '\\') {
 			back[k++] = (char)c;
 			continue;
 		}
-		CHECK(i + 1 < f.len);
-		char e = out[++i];
+		CHECK(i < f.len);
+		char e = out[i++];
 		if (e == '"' || e == '\\') {
 			back[k++] = e;
 			continue;
 		}
-		CHECK(e == 'u' && i + 4 < f.len);
-		int h[4];
-		for (int j = 0; j < 4; j++)
-			CHECK((h[j] = hexval(out[i + 1 + j])) >= 0);
-		CHECK(h[0] == 0 && h[1] == 0);
-		back[k++] = (char)(h[2] << 4 | h[3]);
+		CHECK(e == 'u' && i + 4 <= f.len);
+		unsigned u = 0;
+		for (int j = 0; j < 4; j++) {
+			int h = hexval(out[i + j]);
+			CHECK(h >= 0);
+			u = u << 4 | (unsigned)h;
+		}
 		i += 4;
+		if (u == 0xfffd) {
+			memcpy(back + k, fffd, 3);
+			k += 3;
+		} else {
+			CHECK(u < 0x20 || u == 0x7f);           /* no other escape is needed */
+			back[k++] = (char)u;
+		}
 	}
-	CHECK(k == n && memcmp(back, s, n) == 0);
+	CHECK(k == w && memcmp(back, want, w) == 0);
 	free(out);
 	free(back);
+	free(want);
 }
 
 /* ---- globs ---- */

@@ -54,7 +54,8 @@ void check_policy(const struct ss_policy *p, const char *file, bool clean);
  * sizes an extra, probably truncating, fmt buffer. */
 void check_addr(const struct ss_addr *a, unsigned cap);
 
-/* fmt_json_str(s) is a JSON string body that decodes back to s. */
+/* fmt_json_str(s) is a JSON string body, valid UTF-8, that decodes back to
+ * s with each ill-formed UTF-8 sequence replaced by U+FFFD. */
 void check_json(const char *s);
 
 /* The reference for ss_glob_match: fnmatch(3) with FNM_NOESCAPE, which has

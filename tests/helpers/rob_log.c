@@ -18,6 +18,9 @@
  *   rawclose    syscall(SYS_close_range, 3, ~0U, 0), bypassing every hook
  *   dup2high    dup2 FILE over each open fd from 3 up (the shim's log fd
  *               among them)
+ *   rawdup2     the same with syscall(SYS_dup3), bypassing every hook, then
+ *               wait until the clock's second changes (the shim checks a
+ *               log fd no hook saw touched once a second)
  * Prints "takeover fd=N" (the fd FILE or the socket got), "connects ok=N" and
  * "done"; exits 0.
  */
@@ -27,11 +30,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static int port;
@@ -167,7 +172,8 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "rawclose") == 0) {
 		syscall(SYS_close_range, 3, ~0U, 0);
 		fd = open_file(file);
-	} else if (strcmp(mode, "dup2high") == 0) {
+	} else if (strcmp(mode, "dup2high") == 0 || strcmp(mode, "rawdup2") == 0) {
+		bool raw = mode[0] == 'r';
 		fd = open_file(file);
 		int fds[64], n = 0;
 		DIR *d = opendir("/proc/self/fd");
@@ -180,8 +186,20 @@ int main(int argc, char **argv)
 		if (d)
 			closedir(d);
 		for (int i = 0; i < n; i++) {
-			dup2(fd, fds[i]);
+			if (raw)
+				syscall(SYS_dup3, fd, fds[i], 0);
+			else
+				dup2(fd, fds[i]);
 			printf("dup2-over fd=%d\n", fds[i]);
+		}
+		if (raw) {
+			/* CLOCK_REALTIME as the shim's time stamps (time() is coarse) */
+			struct timespec t0, t;
+			clock_gettime(CLOCK_REALTIME, &t0);
+			do {
+				usleep(10000);
+				clock_gettime(CLOCK_REALTIME, &t);
+			} while (t.tv_sec == t0.tv_sec);
 		}
 	} else {
 		fprintf(stderr, "rob_log: unknown mode %s\n", mode);

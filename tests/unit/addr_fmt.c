@@ -1,9 +1,10 @@
 /*
  * Unit tests of address conversion (src/addr.c) and the bounded formatter
  * (src/fmt.c): sockaddr length checks, endpoint parsing for `rewrite`,
- * family conversion, RFC 5952 text for IPv6, JSON string escaping, RFC 3339
- * timestamps, and that no formatter ever writes past its buffer, whatever
- * the size, while leaving a prefix of the full text and saying it was cut.
+ * family conversion, RFC 5952 text for IPv6, JSON string escaping (and
+ * UTF-8 kept valid), numbers against printf, RFC 3339 timestamps, and that
+ * no formatter ever writes past its buffer, whatever the size, while
+ * leaving a prefix of the full text and saying it was cut.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -417,6 +418,48 @@ static void json_escaping(void **state)
 	}
 }
 
+/* UTF-8: well-formed sequences go out as they are, each ill-formed one as
+ * one U+FFFD per maximal subpart (what Python's "replace" gives). */
+static void json_utf8(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		/* well-formed, at the edges of each length and range */
+		{ "\xc2\x80", "\xc2\x80" },                 /* U+0080 */
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },
+		{ "\xe2\x82\xac", "\xe2\x82\xac" },         /* the euro sign */
+		{ "\xed\x9f\xbf", "\xed\x9f\xbf" },         /* U+D7FF, below the surrogates */
+		{ "\xee\x80\x80", "\xee\x80\x80" },         /* U+E000, above them */
+		{ "\xef\xbf\xbd", "\xef\xbf\xbd" },         /* a real U+FFFD stays raw */
+		{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" }, /* U+1F600 */
+		{ "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf" }, /* U+10FFFF */
+		/* ill-formed */
+		{ "\x80", "\\ufffd" },                         /* a stray continuation byte */
+		{ "\xff", "\\ufffd" },
+		{ "\xf5\x80", "\\ufffd\\ufffd" },             /* F5 starts nothing */
+		{ "\xc0\xaf", "\\ufffd\\ufffd" },             /* overlong '/' */
+		{ "\xc1\xbf", "\\ufffd\\ufffd" },
+		{ "\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd" },
+		{ "\xe0\x9f\xbf", "\\ufffd\\ufffd\\ufffd" },
+		{ "\xf0\x80\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd" },
+		{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd" }, /* a UTF-16 surrogate */
+		{ "\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd" }, /* above U+10FFFF */
+		{ "\xc3", "\\ufffd" },                         /* cut short by the end */
+		{ "\xe2\x82", "\\ufffd" },                     /* ... as one maximal subpart */
+		{ "\xe2\x82" "x", "\\ufffd" "x" },             /* ... or by an ASCII byte */
+		{ "\xf0\x9f\x98" "A", "\\ufffd" "A" },
+		{ "a\xff" "b\xc3\xa9", "a\\ufffd" "b\xc3\xa9" },
+		{ "\xc3\x22", "\\ufffd\\\"" },                /* a quote after a cut sequence */
+		/* the example of the Unicode standard, section 3.9 (table 3-8) */
+		{ "a\xf1\x80\x80\xe1\x80\xc2" "b\x80" "c\x80\xbf" "d",
+		  "a\\ufffd\\ufffd\\ufffd" "b\\ufffd" "c\\ufffd\\ufffd" "d" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(json_text(cases[i].in), cases[i].out);
+}
+
 static void time_utc(void **state)
 {
 	(void)state;
@@ -482,6 +525,22 @@ static void numbers(void **state)
 	assert_string_equal(buf, "0 18446744073709551615 -9223372036854775808 -7 005 12345 0");
 	assert_false(f.truncated);
 	assert_int_equal(f.len, strlen(buf));
+	/* two digits at a time: every value up to 10^5, and around each power of ten */
+	char want[64];
+	for (uint64_t v = 0; v <= 100000; v++) {
+		fmt_init(&f, buf, sizeof(buf));
+		fmt_u64w(&f, v, (unsigned)(v % 8));
+		snprintf(want, sizeof(want), "%0*llu", (int)(v % 8), (unsigned long long)v);
+		assert_string_equal(buf, want);
+	}
+	for (uint64_t p = 1; p <= UINT64_MAX / 10; p *= 10) {
+		for (uint64_t v = p - 1; v <= p + 1; v++) {
+			fmt_init(&f, buf, sizeof(buf));
+			fmt_i64(&f, -(int64_t)v);
+			snprintf(want, sizeof(want), "%lld", -(long long)v);
+			assert_string_equal(buf, want);
+		}
+	}
 	/* NULL strings print as (null) rather than crash */
 	fmt_init(&f, buf, sizeof(buf));
 	fmt_str(&f, NULL);
@@ -565,7 +624,7 @@ static void fill_ip4(struct fmt *f)
 
 static void fill_json(struct fmt *f)
 {
-	fmt_json_str(f, "q\"b\\c\n\x01\x7f end");
+	fmt_json_str(f, "q\"b\\c\n\x01\x7f end \xc3\xa9\xff\xe2\x82\xac.");
 }
 
 static void fill_time(struct fmt *f)
@@ -624,6 +683,7 @@ int main(void)
 		cmocka_unit_test(fmt_ip_round_trips),
 		cmocka_unit_test(fmt_endpoint_forms),
 		cmocka_unit_test(json_escaping),
+		cmocka_unit_test(json_utf8),
 		cmocka_unit_test(time_utc),
 		cmocka_unit_test(time_utc_vs_gmtime),
 		cmocka_unit_test(numbers),
