@@ -1,16 +1,19 @@
 /*
  * launcher: the `sockshim` command, a second front end of the engine.
  *
- *   sockshim [-p POLICY] [-l LOG] [-v] [-n] [--] COMMAND [ARG...]
+ *   sockshim [-p POLICY] [-l LOG] [-v] [-n] [--seccomp] [--] COMMAND [ARG...]
  *   sockshim check POLICY...
  *   sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME]
  *
  * Running a command execs it in place with the shim prepended to LD_PRELOAD,
  * so its exit status, its death by a signal and every signal sent to it are
- * its own. check and explain load the policy with the same loader and ask
- * the same engine the preloaded shim asks.
+ * its own; that is run.c, which does it before the C library has started,
+ * and main() only reports its failures. With --seccomp, or for a statically
+ * linked COMMAND that no preload reaches, main() runs the seccomp supervisor
+ * instead (supervise.h), which decides with the same engine. check and
+ * explain load the policy
+ * with the same loader and ask the same engine the preloaded shim asks.
  */
-#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -20,17 +23,15 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "engine.h"
 #include "fmt.h"
 #include "netset.h"
 #include "policy.h"
+#include "run.h"
+#include "supervise.h"
 
-#ifndef LIBDIR
-#define LIBDIR "/usr/local/lib"
-#endif
 #ifndef SOCKSHIM_VERSION
 #define SOCKSHIM_VERSION "0"
 #endif
@@ -38,7 +39,7 @@
 #define EX_CONFIG 78
 
 static const char usage[] =
-	"usage: sockshim [-p POLICY] [-l LOG] [-v] [-n] [--] COMMAND [ARG...]\n"
+	"usage: sockshim [-p POLICY] [-l LOG] [-v] [-n] [--seccomp] [--] COMMAND [ARG...]\n"
 	"       sockshim check POLICY...\n"
 	"       sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME]\n"
 	"\n"
@@ -47,6 +48,9 @@ static const char usage[] =
 	"  -l LOG     where decisions go: stderr, none, syslog, file:/path, or a path\n"
 	"  -v         log every intercepted call (log_level = debug)\n"
 	"  -n         dry-run: decide and log, change nothing\n"
+	"  --seccomp  supervise COMMAND's socket calls with seccomp instead of the\n"
+	"             preload (for static and Go programs; chosen by itself for a\n"
+	"             statically linked COMMAND)\n"
 	"  -h, --help, --version\n"
 	"\n"
 	"check    validate policies; prints FILE:LINE: message per error; exit 0 or 78\n"
@@ -261,7 +265,8 @@ static void explain_rule(const struct ss_rule *r, enum ss_op op, const struct ss
 				fputs(", ", stdout);
 			print_addr(&r->source[i], false);
 		}
-		printf(r->nsource > 1 ? " (a pool, rotated %s)" : "", rot[r->rotate]);
+		if (r->nsource > 1)
+			printf(" (a pool, rotated %s)", rot[r->rotate]);
 		puts(" before connecting, unless the application bound the socket itself");
 	}
 	if (r->has_source_port) {
@@ -343,88 +348,18 @@ static int cmd_explain(int argc, char **argv)
 	return 0;
 }
 
-/* The library next to this launcher (build tree), in ../lib (installed), or LIBDIR. */
-static const char *find_library(char *buf, size_t size)
+static int resolve_libc(const char *path, char *out)
 {
-	const char *env = getenv("SOCKSHIM_LIBRARY");
-	if (env && *env)
-		return env;
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			static const char *const rel[] = { "/libsockshim.so", "/../lib/libsockshim.so", "/../lib/sockshim/libsockshim.so" };
-			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-				snprintf(buf, size, "%s%s", self, rel[i]);
-				char real[PATH_MAX];
-				if (access(buf, R_OK) == 0 && realpath(buf, real)) {
-					snprintf(buf, size, "%s", real);
-					return buf;
-				}
-			}
-		}
-	}
-	snprintf(buf, size, "%s/libsockshim.so", LIBDIR);
-	return buf;
+	return realpath(path, out) ? 0 : errno;
 }
 
-/* Find COMMAND on PATH the way execvp will. */
-static bool resolve_command(const char *cmd, char *out, size_t size)
-{
-	if (strchr(cmd, '/')) {
-		snprintf(out, size, "%s", cmd);
-		return access(out, X_OK) == 0;
-	}
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		const char *colon = strchr(path, ':');
-		size_t len = colon ? (size_t)(colon - path) : strlen(path);
-		snprintf(out, size, "%.*s/%s", (int)len, len ? path : ".", cmd);
-		if (access(out, X_OK) == 0)
-			return true;
-		path += len + (colon != NULL);
-	}
-	return false;
-}
-
-/* Static binaries and privileged ones never see LD_PRELOAD: say so. */
-static void warn_unpreloadable(const char *cmd)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	if (!resolve_command(cmd, path, sizeof(path)) || stat(path, &st) != 0)
-		return;
-	if (st.st_mode & (S_ISUID | S_ISGID))
-		fprintf(stderr, "sockshim: warning: %s is set%sid: the loader ignores LD_PRELOAD for it, so the policy will not apply (run it unprivileged, or as root directly)\n",
-			path, (st.st_mode & S_ISUID) ? "u" : "g");
-	if (getxattr(path, "security.capability", NULL, 0) > 0)
-		fprintf(stderr, "sockshim: warning: %s has file capabilities: the loader runs it in secure mode and ignores LD_PRELOAD, so the policy will not apply\n", path);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return;
-	Elf64_Ehdr eh;
-	bool is_static = false;
-	if (fread(&eh, sizeof(eh), 1, f) == 1 && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64) {
-		is_static = true;
-		for (unsigned i = 0; i < eh.e_phnum; i++) {
-			Elf64_Phdr ph;
-			if (fseek(f, (long)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize), SEEK_SET) != 0 || fread(&ph, sizeof(ph), 1, f) != 1)
-				break;
-			if (ph.p_type == PT_INTERP)
-				is_static = false;
-		}
-	}
-	fclose(f);
-	if (is_static)
-		fprintf(stderr, "sockshim: warning: %s is statically linked: LD_PRELOAD cannot reach it, so the policy will not apply\n", path);
-}
-
-static int cmd_run(int argc, char **argv)
+/* Run mode (see run.h): the exec normally happened in sockshim_start, before
+ * the C library started; here only its failures are reported, or the whole
+ * of it done when it could not run there (a path /proc could not resolve, a
+ * sanitizer build). */
+/* The supervisor: the options become the environment the preload would
+ * have read, then supervise.h runs COMMAND. */
+static int cmd_seccomp(int argc, char **argv)
 {
 	int i = 0;
 	for (; i < argc; i++) {
@@ -461,7 +396,7 @@ static int cmd_run(int argc, char **argv)
 			setenv("SOCKSHIM_LOG_LEVEL", "debug", 1);
 		} else if (strcmp(a, "-n") == 0) {
 			setenv("SOCKSHIM_MODE", "dry-run", 1);
-		} else {
+		} else if (strcmp(a, "--seccomp") != 0) {
 			fprintf(stderr, "sockshim: unknown option %s\n%s", a, usage);
 			return EX_USAGE;
 		}
@@ -470,29 +405,43 @@ static int cmd_run(int argc, char **argv)
 		fputs(usage, stderr);
 		return EX_USAGE;
 	}
-	char lib[PATH_MAX];
-	find_library(lib, sizeof(lib));
-	if (access(lib, R_OK) != 0) {
-		fprintf(stderr, "sockshim: cannot find libsockshim.so (looked for %s); set SOCKSHIM_LIBRARY\n", lib);
+	return ss_supervise(argv + i);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run_result mine;
+	const struct run_result *r = run_early_result();
+	if (!r) {
+		run_command(argc, argv, environ, resolve_libc, &mine);
+		r = &mine;
+	}
+	switch (r->status) {
+	case RUN_USAGE:
+		fputs(usage, stderr);
+		return EX_USAGE;
+	case RUN_BAD_OPTION:
+		fprintf(stderr, "sockshim: unknown option %s\n%s", r->arg, usage);
+		return EX_USAGE;
+	case RUN_POLICY:
+		fprintf(stderr, "sockshim: %s: %s\n", r->arg, strerror(r->err));
+		return EX_CONFIG;
+	case RUN_NO_LIBRARY:
+		fprintf(stderr, "sockshim: cannot find libsockshim.so (looked for %s); set SOCKSHIM_LIBRARY\n", r->path);
 		return 127;
+	case RUN_EXEC:
+		fprintf(stderr, "sockshim: %s: %s\n", r->arg, strerror(r->err));
+		return r->err == ENOENT ? 127 : 126;
+	case RUN_NEED_LIBC:
+		break; /* not with a resolver */
+	case RUN_SECCOMP:
+		return cmd_seccomp(argc, argv);
+	case RUN_STATIC:
+		fprintf(stderr, "sockshim: note: %s is statically linked: LD_PRELOAD cannot reach it, "
+				"so it runs under the seccomp supervisor (--seccomp)\n", r->arg);
+		return cmd_seccomp(argc, argv);
 	}
-	/* prepend, so other preloads still run, after us */
-	const char *old = getenv("LD_PRELOAD");
-	if (old && *old) {
-		size_t n = strlen(lib) + strlen(old) + 2;
-		char *v = malloc(n);
-		if (!v)
-			return 127;
-		snprintf(v, n, "%s:%s", lib, old);
-		setenv("LD_PRELOAD", v, 1);
-		free(v);
-	} else {
-		setenv("LD_PRELOAD", lib, 1);
-	}
-	warn_unpreloadable(argv[i]);
-	execvp(argv[i], argv + i);
-	fprintf(stderr, "sockshim: %s: %s\n", argv[i], strerror(errno));
-	return errno == ENOENT ? 127 : 126;
+	return 127;
 }
 
 int main(int argc, char **argv)
@@ -509,9 +458,12 @@ int main(int argc, char **argv)
 		puts("sockshim " SOCKSHIM_VERSION);
 		return 0;
 	}
+	if (run_mode(argc, argv))
+		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "explain") == 0)
 		return cmd_explain(argc - 2, argv + 2);
-	return cmd_run(argc - 1, argv + 1);
+	fputs(usage, stderr); /* a word run_mode() leaves to main() that main() does not know */
+	return EX_USAGE;
 }

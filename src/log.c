@@ -344,7 +344,7 @@ static void emit(struct fmt *f, int64_t second, bool check)
 }
 
 /* Start a line; returns the second of its time stamp. */
-static int64_t begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level level)
+static int64_t begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level level, int pid)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -355,14 +355,14 @@ static int64_t begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level lev
 		fmt_u64(f, 8 + sev[level]); /* facility user */
 		fmt_char(f, '>');
 		LIT(f, "sockshim[");
-		fmt_u64(f, (uint64_t)L.pid);
+		fmt_u64(f, (uint64_t)pid);
 		LIT(f, "]: ");
 	}
 	if (L.format == SS_FORMAT_JSON) {
 		LIT(f, "{\"ts\":\"");
 		fmt_time_utc(f, ts.tv_sec, ts.tv_nsec);
 		LIT(f, "\",\"pid\":");
-		fmt_u64(f, (uint64_t)L.pid);
+		fmt_u64(f, (uint64_t)pid);
 		LIT(f, ",\"level\":\"");
 		fmt_str(f, level_names[level]);
 		fmt_char(f, '"');
@@ -370,7 +370,7 @@ static int64_t begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level lev
 		fmt_time_utc(f, ts.tv_sec, ts.tv_nsec);
 		if (L.target != SS_LOG_SYSLOG) {
 			LIT(f, " sockshim[");
-			fmt_u64(f, (uint64_t)L.pid);
+			fmt_u64(f, (uint64_t)pid);
 			fmt_char(f, ']');
 		}
 		fmt_char(f, ' ');
@@ -458,6 +458,8 @@ static void decision_json(struct fmt *f, const struct ss_decision *d)
 		LIT(f, "],\"dry_run\":false,\"rc\":");
 	fmt_i64(f, d->rc);
 	JSON_MEMBER(f, "errno", d->rc < 0 ? ss_errno_name(d->err) : NULL);
+	if (d->via)
+		JSON_MEMBER(f, "via", d->via);
 }
 
 static void decision_text(struct fmt *f, const struct ss_decision *d)
@@ -494,6 +496,10 @@ static void decision_text(struct fmt *f, const struct ss_decision *d)
 		LIT(f, " errno=");
 		fmt_str(f, ss_errno_name(d->err));
 	}
+	if (d->via) {
+		LIT(f, " via=");
+		fmt_str(f, d->via);
+	}
 }
 
 void ss_log_decision(enum ss_log_level level, const struct ss_decision *d)
@@ -503,7 +509,7 @@ void ss_log_decision(enum ss_log_level level, const struct ss_decision *d)
 	int saved = errno;
 	char buf[LINE_MAX_BYTES];
 	struct fmt f;
-	int64_t second = begin(&f, buf, sizeof(buf), level);
+	int64_t second = begin(&f, buf, sizeof(buf), level, d->pid ? d->pid : L.pid);
 	if (L.format == SS_FORMAT_JSON)
 		decision_json(&f, d);
 	else
@@ -531,7 +537,7 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 	char buf[LINE_MAX_BYTES];
 	struct fmt f;
 	va_list ap;
-	int64_t second = begin(&f, buf, sizeof(buf), level);
+	int64_t second = begin(&f, buf, sizeof(buf), level, L.pid);
 	if (L.format == SS_FORMAT_JSON)
 		json_key_str(&f, "event", event);
 	else {

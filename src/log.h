@@ -74,6 +74,8 @@ struct ss_decision {
 	const struct ss_actions *actions;
 	bool dry_run;
 	int rc, err;             /* the result the application sees */
+	const char *via;         /* the front end that decided when not the preload ("seccomp"), else NULL */
+	int pid;                 /* the process that made the call, when not this one (0: this one) */
 };
 
 void ss_log_decision(enum ss_log_level level, const struct ss_decision *d);

@@ -413,7 +413,7 @@ static int log_call(struct ss_call *c, int rc, int err)
 			ss_actions_add(&c->acts, "allow", NULL);
 	}
 	struct ss_decision d = { ss_op_name(c->op), c->fd, c->proto, c->family, &c->app,
-				 c->rule ? c->rule->name : NULL, &c->acts, c->dry && c->rule, rc, err };
+				 c->rule ? c->rule->name : NULL, &c->acts, c->dry && c->rule, rc, err, NULL, 0 };
 	ss_log_decision(c->rule ? SS_LEVEL_INFO : SS_LEVEL_DEBUG, &d);
 	errno = err;
 	return rc;
@@ -453,7 +453,7 @@ static void log_plain_line(const char *op, int fd, uint32_t ent, const struct ss
 	if (extra)
 		ss_actions_add(&a, extra, NULL);
 	struct ss_decision d = { op, fd, (ent & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP, (ent & FD_V6) ? SS_FAM_V6 : SS_FAM_V4,
-				 addr, NULL, &a, false, rc, err };
+				 addr, NULL, &a, false, rc, err, NULL, 0 };
 	ss_log_decision(SS_LEVEL_DEBUG, &d);
 	errno = err;
 }
@@ -741,7 +741,7 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 			ss_actions_add(&a, "ignored", on ? (name == SO_REUSEADDR ? "SO_REUSEADDR=1" : "SO_REUSEPORT=1")
 						   : (name == SO_REUSEADDR ? "SO_REUSEADDR=0" : "SO_REUSEPORT=0"));
 			struct ss_decision d = { "setsockopt", fd, (e & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP,
-						 (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, NULL, "(pinned)", &a, false, 0, 0 };
+						 (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, NULL, "(pinned)", &a, false, 0, 0, NULL, 0 };
 			int saved = errno;
 			ss_log_decision(SS_LEVEL_INFO, &d);
 			errno = saved;

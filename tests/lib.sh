@@ -37,10 +37,16 @@ policy() {
 	echo "$T/$1"
 }
 
-# shim POLICY COMMAND...: run COMMAND preloaded with the shim.
+# shim POLICY COMMAND...: run COMMAND preloaded with the shim, or, when the
+# suite runs for the other front end (make test FRONTEND=seccomp), under the
+# seccomp supervisor.
 shim() {
 	local shim_policy=$1; shift
-	SOCKSHIM_POLICY=$shim_policy LD_PRELOAD="$SHIM${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+	if [ "${SOCKSHIM_FRONTEND:-preload}" = seccomp ]; then
+		SOCKSHIM_POLICY=$shim_policy "$BUILD/sockshim" --seccomp -- "$@"
+	else
+		SOCKSHIM_POLICY=$shim_policy LD_PRELOAD="$SHIM${LD_PRELOAD:+:$LD_PRELOAD}" "$@"
+	fi
 }
 
 # wait_port PORT [ADDR]: wait (at most 5 s) until something listens on ADDR:PORT.

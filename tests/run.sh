@@ -9,6 +9,10 @@ case $build in /*) ;; *) build=$top/$build ;; esac
 pass=0 fail=0 skip=0
 failed_names=()
 only=${1:-} # words: run only what contains one of them
+# SOCKSHIM_FRONTEND=seccomp (make test FRONTEND=seccomp): the end-to-end
+# scripts that say they apply to both front ends (a line "# frontends:
+# preload, seccomp") run their programs under the seccomp supervisor.
+frontend=${SOCKSHIM_FRONTEND:-preload}
 
 selected() { # NAME: is it among what $only asks for?
 	[ -z "$only" ] && return 0
@@ -28,6 +32,7 @@ count_tap() { # name output
 
 for t in "$build"/tests/unit-*; do
 	[ -x "$t" ] || continue
+	[ "$frontend" = preload ] || continue # the engine's: the same for both
 	selected "$(basename "$t")" || continue
 	out=$(CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 "$t" 2>&1); rc=$?
 	echo "$out" | grep -E '^\[ +(OK|FAILED|PASSED|ERROR) +\]|^\[  FAILED  \]' | grep -v '^\[ *OK *\]' || true
@@ -64,6 +69,7 @@ for s in "$top"/tests/e2e/*.sh "$top"/examples/*/test.sh; do
 	[ -f "$s" ] || continue
 	name=${s#"$top"/}
 	selected "$name" || continue
+	[ "$frontend" = preload ] || grep -q '^# frontends: .*seccomp' "$s" || continue
 	T=$(mktemp -d)
 	san_env=()
 	if [ -n "$san_rt" ]; then
@@ -75,7 +81,7 @@ for s in "$top"/tests/e2e/*.sh "$top"/examples/*/test.sh; do
 			TSAN_OPTIONS="log_path=$T.san/tsan")
 	fi
 	# output to a file, not a pipe: nothing left behind can hold the runner
-	(cd "$T" && env "${san_env[@]}" SHIM=$build/libsockshim.so BUILD=$build TOP=$top T=$T \
+	(cd "$T" && env "${san_env[@]}" SHIM=$build/libsockshim.so BUILD=$build TOP=$top T=$T SOCKSHIM_FRONTEND=$frontend \
 		timeout -k 5 300 bash -c "$(declare -f netns); netns bash '$s'" >"$T.out" 2>&1 </dev/null)
 	rc=$?
 	if [ -n "$san_rt" ]; then

@@ -1,4 +1,5 @@
 # A real socketserver.TCPServer that does NOT set SO_REUSEADDR closes its one
+# frontends: preload, seccomp
 # connection first (TIME_WAIT on the server's port) and exits; restarted at
 # once on the same port:
 #   bare                                   -> bind fails with EADDRINUSE

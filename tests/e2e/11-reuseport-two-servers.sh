@@ -1,4 +1,5 @@
 # Two copies of a real socketserver.TCPServer on one TCP port:
+# frontends: preload, seccomp
 #   bare                    -> the second copy's bind fails with EADDRINUSE
 #   reuseport = force       -> both listen (ss -ltn shows two listeners) and
 #                              40 client connections reach BOTH copies; each

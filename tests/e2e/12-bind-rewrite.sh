@@ -1,4 +1,5 @@
 # `rewrite` on bind: the server listens where the rule says, whatever it asked.
+# frontends: preload, seccomp
 #   rewrite = 127.0.0.5:9000  a server binding 0.0.0.0:8000 listens on
 #                             127.0.0.5:9000 (its getsockname, ss, a client)
 #   rewrite = :9001           the port changes, the address is kept

@@ -1,4 +1,5 @@
 # `on = listen` rules act at listen(2), matched on the address the socket is
+# frontends: preload, seccomp
 # bound to:
 #   reuseport/sockopt are set at listen (not at bind), read back with getsockopt;
 #   rewrite on an unbound socket: listen without bind lands where the rule says,

@@ -1,4 +1,5 @@
 # `deny` on bind: the server's bind fails with exactly the rule's errno, the
+# frontends: preload, seccomp
 # real bind is never made (the socket stays unbound) and nothing listens.
 # Binds outside the rule, and the same server without the shim, work.
 . "$TOP/tests/lib.sh"

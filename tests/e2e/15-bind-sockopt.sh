@@ -1,4 +1,5 @@
 # `sockopt` on bind: every option of the rule is set before the real bind and
+# frontends: preload, seccomp
 # read back from the kernel with getsockopt (the probe's get=...), for TCP/IPv4,
 # TCP/IPv6 and UDP; options that do not apply to the socket are skipped and
 # logged. Kernel-visible effects: IPV6_V6ONLY=1 lets an IPv4 socket share the

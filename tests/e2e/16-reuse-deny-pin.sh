@@ -1,4 +1,5 @@
 # reuseaddr/reuseport pinning, read back from the kernel:
+# frontends: preload, seccomp
 #   reuseaddr = deny: an app that sets SO_REUSEADDR=1 before bind ends up with
 #     0, and its later setsockopt(SO_REUSEADDR, 1) is ignored (value stays 0,
 #     log says ignored). Kernel consequence: two sockets that both asked for

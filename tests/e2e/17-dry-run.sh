@@ -1,4 +1,5 @@
 # mode = dry-run: the shim decides and logs what it would do, and changes
+# frontends: preload, seccomp
 # nothing: the kernel shows SO_REUSEADDR/SO_KEEPALIVE still 0, the bind not
 # rewritten, the denied bind made, the listen not moved, no pinning.
 # Via [global] mode = dry-run (json log: dry_run true) and via the environment

@@ -1,4 +1,5 @@
 # A real listener under a rule keeps working for real traffic:
+# frontends: preload, seccomp
 # `python3 -m http.server --bind 127.0.0.1 PORT` under reuseaddr/reuseport
 # force serves files to curl; a second copy on the same port can join only
 # because the shim set SO_REUSEPORT on both (bare: it fails), and then both

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 30: `source = 127.0.0.2` on connect, with unmodified real clients (curl,
 # socat, python3): the server sees the connection come from 127.0.0.2.
 # Without the shim the same clients arrive from 127.0.0.1 (the control).

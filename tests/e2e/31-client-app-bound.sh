@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 31: a client that binds its own source before connecting is left alone:
 # python3 bind(("127.0.0.3", 0)), socat bind=127.0.0.3 and curl --interface
 # 127.0.0.3 under `source = 127.0.0.2` still arrive from 127.0.0.3, and the

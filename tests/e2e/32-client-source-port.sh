@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 32: `source_port = 41000-41009` on connect (rotate = sequential, the
 # default), with and without `source`: consecutive connections of one process
 # reach the server from successive ports of the window (41000+k in order,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 33: `rotate = random` and `rotate = kernel` with source_port = 41000-41009.
 # random: over 100 connections of one process every port of the window shows
 # up at the server, and the order is not the sequential walk.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 34: a source pool `source = 127.0.0.2, 127.0.0.3, 127.0.0.4`: connections of
 # one process spread over all three addresses (the server sees all three);
 # sequential rotation cycles through them in order; random rotation covers

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 35: `deny = ERRNO` on connect: the client's connect fails with exactly that
 # errno and a listening server receives NO connection. An explicit allow rule
 # (no actions) before a catch-all deny lets loopback through: first match wins

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 36: `rewrite` on connect redirects unmodified clients: curl to
 # http://127.0.0.9:80/ reaches the mock on 127.0.0.1:8080 (and gets its
 # answer); `rewrite = :PORT` keeps the address; `rewrite = [::1]:PORT` for an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 37: `sockopt` on connect: SO_KEEPALIVE=1, TCP_NODELAY=1, IP_TOS=16,
 # TCP_KEEPIDLE=30, SO_MARK=7 are in place on the connected socket, as
 # getsockopt reads them back after connect (probe get=...). Control: the

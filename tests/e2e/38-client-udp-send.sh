@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 38: UDP, `on = send`: sendto/sendmsg/sendmmsg naming a destination on an
 # unconnected socket. Under `source = 127.0.0.2` the server sees the datagrams
 # come from 127.0.0.2, and the second sendto keeps the same source (no

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 39: IPv6 clients. A tcp6 client to [::1] under `family = ipv6` rules with
 # `source = ::1` and a port window; an AF_INET6 socket connecting to the
 # v4-mapped [::ffff:127.0.0.1] under `addr = 127.0.0.0/8` + `source =

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 40: non-blocking connect. The policy applies once (one decision logged);
 # repeated connect calls return exactly what the kernel returns without the
 # shim (EINPROGRESS, then EALREADY while the handshake is pending, 0 once,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 41: what no rule may touch passes through untouched: AF_UNIX sockets (socat
 # over a unix socket, unix datagrams) under a policy that denies every connect
 # and send; TCP/UDP traffic that matches no rule (other address, other

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 42: bad calls under a policy that matches them return exactly the (rc,
 # errno) that libc alone returns: closed fd (EBADF), not a socket (ENOTSOCK),
 # NULL or unreadable address (EFAULT), short/zero/oversized address length

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 43: a large policy (300 rules) decides exactly as a small one. From 8 rules
 # on, decisions go through the rule index, and a call whose address and port
 # no rule holds is let through before anything else is looked at. Here the

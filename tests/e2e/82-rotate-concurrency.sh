@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 82: 8 processes (fork, no exec) x 8 threads rotating through one window at
 # once, all from 127.0.0.2:
 # - room for everyone (960 held connections in 1000 ports): 0 failures,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# frontends: preload, seccomp
 # 83: `rotate_scope = host` shares the rotation cursor between every process
 # that loads the same policy file, through a small file in /dev/shm.
 # - Three processes, one after the other, each holding 5 connections: the

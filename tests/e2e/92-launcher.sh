@@ -66,11 +66,15 @@ out=$("$S" -p "$BROKEN" -- /bin/true 2>&1); rc=$?
 expect_eq "broken policy: the program exits 78" "$rc" 78
 expect_match "broken policy: FILE:LINE message" "$out" 'broken\.ini:3: .*sorce'
 
-# ---- warnings for programs a preload cannot reach ----
-printf 'int main(void) { return 0; }\n' > "$T/st.c"
+# ---- programs a preload cannot reach ----
+# A static one goes to the seccomp supervisor by itself, with a note; its
+# exit status still comes back.
+printf 'int main(void) { return 3; }\n' > "$T/st.c"
 if cc -static -o "$T/static-prog" "$T/st.c" 2>/dev/null; then
-	out=$("$S" -p "$P" -l none -- "$T/static-prog" 2>&1)
-	expect_match "static program: warned" "$out" 'warning: .*static-prog is statically linked'
+	out=$("$S" -p "$P" -l none -- "$T/static-prog" 2>&1); rc=$?
+	expect_match "static program: a note, and the seccomp supervisor takes it" "$out" \
+		'note: .*static-prog is statically linked: .*seccomp supervisor'
+	expect_eq "static program: its exit status comes back" "$rc" 3
 else
 	ok "static program: (no static libc here)"
 fi
