@@ -116,31 +116,69 @@ void vec_init(struct vec *v, size_t elem)
 	v->elem = elem;
 }
 
-/* A vec's first mapping, and how many of them a load keeps for the next vec:
- * a policy's builders are many short vecs (a few per rule), and an mmap and a
- * munmap for each cost more than the rest of the load. */
-#define VEC_FIRST 8192
-#define VEC_SPARES 8
+/*
+ * Scratch: the short-lived buffers of a load (each vec's first 8 KiB, a small
+ * policy file's text) come from a few static buffers, not from an mmap and a
+ * munmap each. A policy's builders are many short vecs, a few per rule; and
+ * under a hypervisor, unmapping pages once touched costs tens of
+ * microseconds, more than parsing a small policy. Only the pages a load
+ * touches ever become resident. A buffer is taken and given back with an
+ * atomic bit, so concurrent loads (none in the shim, but a program may link
+ * the engine) fall back to mmap rather than share one.
+ */
+#define SCRATCH_SIZE 8192
+#define SCRATCH_BUFS 8
 
-static void *_Atomic spares[VEC_SPARES];
+static char scratch[SCRATCH_BUFS][SCRATCH_SIZE] __attribute__((aligned(64)));
+static _Atomic unsigned scratch_used;
+
+static bool is_scratch(const void *p)
+{
+	return (const char *)p >= scratch[0] && (const char *)p < scratch[SCRATCH_BUFS - 1] + SCRATCH_SIZE;
+}
+
+void *scratch_get(size_t n)
+{
+	for (unsigned i = 0; n <= SCRATCH_SIZE && i < SCRATCH_BUFS; i++) {
+		unsigned bit = 1u << i;
+		if (!(atomic_fetch_or_explicit(&scratch_used, bit, memory_order_acquire) & bit))
+			return scratch[i];
+	}
+	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void scratch_put(void *p, size_t n)
+{
+	if (!p)
+		return;
+	if (is_scratch(p))
+		atomic_fetch_and_explicit(&scratch_used, ~(1u << ((size_t)((char *)p - scratch[0]) / SCRATCH_SIZE)),
+					  memory_order_release);
+	else
+		munmap(p, n ? n : 1);
+}
 
 void *vec_push(struct vec *v)
 {
 	if (v->len == v->cap) {
-		void *p = MAP_FAILED;
+		void *p;
 		size_t nbytes;
-		if (v->data) {
+		if (v->data && is_scratch(v->data)) { /* out of scratch: a mapping of its own */
+			nbytes = v->bytes * 2;
+			p = mmap(NULL, nbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p != MAP_FAILED) {
+				memcpy(p, v->data, v->bytes);
+				scratch_put(v->data, v->bytes);
+			}
+		} else if (v->data) {
 			nbytes = v->bytes * 2;
 			p = mremap(v->data, v->bytes, nbytes, MREMAP_MAYMOVE);
 		} else {
-			nbytes = v->elem <= VEC_FIRST ? VEC_FIRST : v->elem;
-			for (unsigned i = 0; i < VEC_SPARES && p == MAP_FAILED && nbytes == VEC_FIRST; i++) {
-				void *s = atomic_exchange_explicit(&spares[i], NULL, memory_order_acquire);
-				if (s)
-					p = s;
-			}
-			if (p == MAP_FAILED)
-				p = mmap(NULL, nbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			nbytes = v->elem <= SCRATCH_SIZE ? SCRATCH_SIZE : v->elem;
+			p = scratch_get(nbytes);
+			if (!p)
+				p = MAP_FAILED;
 		}
 		if (p == MAP_FAILED)
 			return NULL;
@@ -155,28 +193,8 @@ void *vec_push(struct vec *v)
 
 void vec_free(struct vec *v)
 {
-	if (v->data && v->bytes == VEC_FIRST) {
-		for (unsigned i = 0; i < VEC_SPARES; i++) {
-			void *expected = NULL;
-			if (atomic_compare_exchange_strong_explicit(&spares[i], &expected, v->data, memory_order_release,
-								    memory_order_relaxed)) {
-				vec_init(v, v->elem);
-				return;
-			}
-		}
-	}
-	if (v->data)
-		munmap(v->data, v->bytes);
+	scratch_put(v->data, v->bytes);
 	vec_init(v, v->elem);
-}
-
-void vec_drop_spares(void)
-{
-	for (unsigned i = 0; i < VEC_SPARES; i++) {
-		void *s = atomic_exchange_explicit(&spares[i], NULL, memory_order_acquire);
-		if (s)
-			munmap(s, VEC_FIRST);
-	}
 }
 
 static void swap_bytes(char *a, char *b, size_t n)

@@ -5,7 +5,7 @@
  * from another library's constructor, an allocator's start-up or a signal
  * handler, so loading must not call malloc. Everything a policy owns lives
  * in its arena and is released at once by arena_free(). The vec helpers grow
- * a scratch array with mremap for the same reason.
+ * a scratch array (static buffers first, then mremap) for the same reason.
  */
 #ifndef SOCKSHIM_ARENA_H
 #define SOCKSHIM_ARENA_H
@@ -34,9 +34,11 @@ void vec_init(struct vec *v, size_t elem);
 /* Pointer to a new zeroed element at the end, or NULL when out of memory. */
 void *vec_push(struct vec *v);
 void vec_free(struct vec *v);
-/* Unmap the first-size mappings vec_free keeps for the next vec (call when
- * done building: a load ends with none held). */
-void vec_drop_spares(void);
+/* A short-lived buffer of n bytes (NULL when out of memory): a static one
+ * when one is free and n is small, else a mapping. Give it back with
+ * scratch_put(p, n). */
+void *scratch_get(size_t n);
+void scratch_put(void *p, size_t n);
 
 /* In-place heapsort: no allocation, no recursion, O(n log n). */
 void sort_elems(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));

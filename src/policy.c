@@ -907,7 +907,6 @@ struct ss_policy *ss_policy_parse(const char *file, const char *text, size_t len
 	deliver_reports(&ps);
 	if (!ps.oom && p->nerrors == 0)
 		p->index = ss_index_build(ar, p->rules, p->nrules);
-	vec_drop_spares();
 	if (ps.oom) {
 		arena_free(ar);
 		return NULL;
@@ -962,8 +961,8 @@ struct ss_policy *ss_policy_load(const char *path, ss_report_fn report_fn, void 
 	size_t size = (size_t)st.st_size;
 	char *text = NULL;
 	if (size) {
-		text = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (text == MAP_FAILED) {
+		text = scratch_get(size);
+		if (!text) {
 			close(fd);
 			return NULL;
 		}
@@ -974,7 +973,7 @@ struct ss_policy *ss_policy_load(const char *path, ss_report_fn report_fn, void 
 				continue;
 			if (n <= 0) {
 				file_error(path, report_fn, ctx, "cannot read policy", n < 0 ? errno : EIO);
-				munmap(text, size);
+				scratch_put(text, size);
 				close(fd);
 				return NULL;
 			}
@@ -983,8 +982,7 @@ struct ss_policy *ss_policy_load(const char *path, ss_report_fn report_fn, void 
 	}
 	close(fd);
 	struct ss_policy *p = ss_policy_parse(path, text ? text : "", size, report_fn, ctx);
-	if (text)
-		munmap(text, size);
+	scratch_put(text, size);
 	if (p) {
 		p->file_dev = (uint64_t)st.st_dev;
 		p->file_ino = (uint64_t)st.st_ino;

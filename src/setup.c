@@ -116,7 +116,6 @@ int ss_setup_load(struct ss_setup *s)
 	s->policy = p;
 	apply_env(p);
 
-	ss_log_set_pid(getpid());
 	struct ss_log_config lc = { p->global.log, p->global.log_path, p->global.log_level, p->global.log_format };
 	ss_log_setup(&lc);
 

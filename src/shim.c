@@ -71,10 +71,11 @@ static const char *read_exe_name(void)
 	return exe_name;
 }
 
-static void load(void)
+static void load(pid_t pid)
 {
 	struct ss_setup s;
-	peek_set_pid(getpid());
+	ss_log_set_pid(pid);
+	peek_set_pid(pid);
 	int rc = ss_setup_load(&s);
 	if (rc == SS_EX_CONFIG)
 		_exit(SS_EX_CONFIG);
@@ -124,10 +125,11 @@ static bool ready_slow(int st)
 	int saved = errno;
 	int expected = ST_NEW;
 	if (st == ST_NEW && atomic_compare_exchange_strong(&g_state, &expected, ST_LOADING)) {
-		atomic_store(&g_loader_pid, getpid());
+		pid_t pid = getpid();
+		atomic_store(&g_loader_pid, pid);
 		atomic_store(&g_loader_tid, gettid());
 		watch_forks();
-		load();
+		load(pid);
 		atomic_store_explicit(&g_state, ST_READY, memory_order_release);
 		errno = saved;
 		return true;

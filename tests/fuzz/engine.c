@@ -755,10 +755,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	size_t live = fuzz_live_mappings();
 	check_time(h);
-	if (h[H_MODE] % 4 == 3) {
+	if (h[H_MODE] % 4 == 3)
 		netset_mode(h, text, tlen);
-		vec_drop_spares(); /* the builders' scratch, as a load ends */
-	} else
+	else
 		decide_mode(h, argv0, exe, text, tlen);
 	CHECK(fuzz_live_mappings() == live);
 	return 0;
