@@ -55,7 +55,7 @@ reuseport = force
 INI
 } | policy large.ini >/dev/null
 P=$T/large.ini
-check "the policy is valid" "$TOP/sockshim" check "$P"
+check "the policy is valid" "$BUILD/sockshim" check "$P"
 
 cat >"$T/probe.py" <<'PY'
 import errno, socket, sys
