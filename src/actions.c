@@ -128,22 +128,25 @@ bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target)
 	return true;
 }
 
+bool ss_act_has_address(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct ss_addr a;
+	int saved = errno;
+	bool bound = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+		     ss_addr_from_sockaddr(&a, (struct sockaddr *)&ss, len) && (a.port || !ss_addr_is_any(&a));
+	errno = saved;
+	return bound;
+}
+
 /* true when the socket already has a local address (asks the kernel only
  * for sockets the shim did not see created) */
 static bool socket_is_bound(const struct ss_call *c)
 {
 	if (c->ent & FD_BOUND)
 		return true;
-	if (!(c->ent & FD_ADOPTED))
-		return false;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	struct ss_addr a;
-	int saved = errno;
-	bool bound = getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0 &&
-		     ss_addr_from_sockaddr(&a, (struct sockaddr *)&ss, len) && (a.port || !ss_addr_is_any(&a));
-	errno = saved;
-	return bound;
+	return (c->ent & FD_ADOPTED) && ss_act_has_address(c->fd);
 }
 
 /*

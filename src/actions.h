@@ -29,6 +29,11 @@ struct ss_call {
 	struct ss_actions acts;
 };
 
+/* Has fd a local address (bound, auto-bound by a send, or connected)? The
+ * kernel's answer (getsockname), for a socket whose history is not known;
+ * errno is kept. */
+bool ss_act_has_address(int fd);
+
 /* SO_REUSEADDR / SO_REUSEPORT force or deny, pinned against later undoing. */
 void ss_act_reuse(struct ss_call *c);
 

@@ -15,8 +15,9 @@
 /* What the filter sends to the supervisor. */
 struct sfilter_want {
 	unsigned ops;   /* SS_OPBIT mask of the policy's rules (policy.h) */
-	bool reuse;     /* some rule forces or denies SO_REUSEADDR/SO_REUSEPORT:
-			 * the program's own setsockopt of those must be seen */
+	bool reuse;     /* some rule forces or denies SO_REUSEADDR/SO_REUSEPORT,
+			 * or picks a UDP source (which pins them off): the
+			 * program's own setsockopt of those must be seen */
 	bool opts;      /* some rule rotates source ports: a setsockopt of an
 			 * option optread cannot read back must be seen */
 	bool all;       /* the debug log: every call of the list */

@@ -3,18 +3,22 @@
  *
  * The supervisor keeps no per-fd table: what the preload learns by watching
  * socket()/bind()/close() is asked of the kernel on the duplicate instead
- * (SO_DOMAIN/SO_TYPE/SO_PROTOCOL, getsockname, TCP_INFO). The little it must
- * remember across calls (reuse flags a rule pinned, the address a program
- * passed to a bind that was rewritten) is kept per socket inode in `pins`.
- * Every socket is "adopted" for actions.c (its history is unknown), except
- * for a connect from a window of source ports: there the program's options
- * are read back from the kernel (optread.h) into optlog's record for our
- * duplicate, so that actions.c can retry a taken 4-tuple on a fresh socket
- * exactly as the preload does; the supervisor then puts that socket in the
- * target at the program's fd number (SECCOMP_IOCTL_NOTIF_ADDFD). As with
- * the preload's dup3, what referred to the old socket rather than to the fd
- * number does not follow: another fd the program dup'ed from it before the
- * connect, or an epoll registration made before it (Go registers after).
+ * (SO_DOMAIN/SO_TYPE/SO_PROTOCOL, getsockname, TCP_INFO, the reuse flags).
+ * The little it must remember across calls (reuse flags pinned by a rule
+ * or by a UDP source it picked, a UDP socket it gave its address, the
+ * address a program passed to a bind that was rewritten) is kept per
+ * socket inode in `pins`. A socket is "adopted" for actions.c (its history
+ * is unknown), except in a call whose rule picks the source, where what
+ * actions.c reads of the fd table is learned from the kernel and the pins
+ * (learn). Its options stay unknown but for a connect from a window of
+ * source ports: there they are read back from the kernel (optread.h) into
+ * optlog's record for our duplicate, so that actions.c can retry a taken
+ * 4-tuple on a fresh socket exactly as the preload does; the supervisor
+ * then puts that socket in the target at the program's fd number
+ * (SECCOMP_IOCTL_NOTIF_ADDFD). As with the preload's dup3, what referred to
+ * the old socket rather than to the fd number does not follow: another fd
+ * the program dup'ed from it before the connect, or an epoll registration
+ * made before it (Go registers after).
  */
 #include "supcall.h"
 
@@ -289,12 +293,13 @@ static void target_names(pid_t pid, char *argv0, char *exe, size_t size)
 	}
 }
 
-/* ---- per-socket memory: reuse pins and rewritten binds ---- */
+/* ---- per-socket memory: reuse pins, our binds, rewritten binds ---- */
 
 #define PINS 1024
 static struct pin {
 	uint64_t ino;
 	uint32_t locks;      /* FD_RA_MASK | FD_RP_MASK bits */
+	bool bound;          /* a UDP socket the supervisor gave its address */
 	bool opaque;         /* carries an option optread cannot read back */
 	bool has_app;
 	struct ss_addr app;  /* the address the program passed to bind */
@@ -356,10 +361,19 @@ static struct pin pin_get(int fd)
 	return out;
 }
 
-static void pin_put(int fd, uint32_t locks, const struct ss_addr *app, bool opaque)
+/*
+ * Remember of fd what its entry ent says the supervisor did: the reuse
+ * flags pinned, and whether a call carried out here gave it its address
+ * (FD_BOUND in a learned entry without the program's bind). The latter for
+ * UDP only: a TCP socket connected here is past its first connect
+ * (tcp_fresh), and a slot per connection would push out the pins that
+ * matter. app: the address the program passed to a rewritten bind.
+ */
+static void pin_put(int fd, uint32_t ent, const struct ss_addr *app, bool opaque)
 {
-	locks &= FD_RA_MASK | FD_RP_MASK;
-	if (!locks && !app && !opaque)
+	uint32_t locks = ent & (FD_RA_MASK | FD_RP_MASK);
+	bool bound = (ent & (FD_UDP | FD_BOUND | FD_APPBOUND | FD_ADOPTED)) == (FD_UDP | FD_BOUND);
+	if (!locks && !bound && !app && !opaque)
 		return;
 	uint64_t ino = inode_of(fd);
 	if (!ino)
@@ -368,6 +382,8 @@ static void pin_put(int fd, uint32_t locks, const struct ss_addr *app, bool opaq
 	struct pin *p = pin_slot(ino, true);
 	if (locks)
 		p->locks = locks;
+	if (bound)
+		p->bound = true;
 	if (app) {
 		p->has_app = true;
 		p->app = *app;
@@ -388,6 +404,39 @@ static bool pin_opaque(uint64_t ino)
 }
 
 /* ---- deciding ---- */
+
+/*
+ * For a call whose rule picks the source (actions.c: plan_source,
+ * udp_exclusive), what the preload knows from watching the program, asked
+ * of the kernel and the pins instead, so that the socket is no longer
+ * adopted: whether it has a local address, and whether the supervisor gave
+ * it that address (else the program did: "app-bound"); whether the program
+ * turned SO_REUSEADDR or SO_REUSEPORT on (a flag a rule pinned on is the
+ * rule's). Its options stay unknown: optlog has no record for our
+ * duplicate (but the one prepare_retry makes), so fresh_socket refuses a
+ * retry as it does for an adopted socket.
+ */
+static void learn(struct ss_call *c, const struct pin *pin)
+{
+	c->ent &= ~(FD_ADOPTED | FD_APPBOUND);
+	if (pin->bound)
+		c->ent |= FD_BOUND;
+	else if (ss_act_has_address(c->fd))
+		c->ent |= FD_BOUND | FD_APPBOUND;
+	if (c->proto != SS_PROTO_UDP)
+		return;
+	static const struct {
+		int opt;
+		unsigned shift;
+	} flags[2] = { { SO_REUSEADDR, FD_RA_SHIFT }, { SO_REUSEPORT, FD_RP_SHIFT } };
+	for (int i = 0; i < 2; i++) {
+		int on = 0;
+		socklen_t l = sizeof(on);
+		if (((pin->locks >> flags[i].shift) & 3u) != FD_LOCK_ON &&
+		    getsockopt(c->fd, SOL_SOCKET, flags[i].opt, &on, &l) == 0 && on)
+			c->ent |= FD_APPREUSE;
+	}
+}
 
 static const struct ss_rule *decide(struct job *j)
 {
@@ -475,6 +524,8 @@ static bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 		if (op != SS_OP_LISTEN)
 			pin = pin_get(j->fd);
 		c->ent |= pin.locks;
+		if ((op == SS_OP_CONNECT || op == SS_OP_SEND) && (c->rule->nsource || c->rule->has_source_port))
+			learn(c, &pin);
 		atomic_fetch_add_explicit(&c->rule->state->matched, 1, memory_order_relaxed);
 	}
 	return true;
@@ -526,6 +577,15 @@ static void pass(struct job *j)
 	log_call(j, 0, 0, true);
 	answer(j, 0, 0, true);
 	job_free(j);
+}
+
+/* A send or connect carried out here gave the socket its address, if it
+ * had none (the kernel's, when no rule's source was bound): the next call
+ * says skip=bound, as the preload marks it. Only in a learned entry. */
+static void gave_address(struct job *j, bool ok)
+{
+	if (ok && !(j->c.ent & FD_ADOPTED))
+		j->c.ent |= FD_BOUND;
 }
 
 /* Answer with the result of the call carried out here, and log it. */
@@ -698,31 +758,26 @@ static void record_opt(void *ctx, int level, int name, const void *val, socklen_
  * Before a connect from explicit ports of a window, which actions.c retries
  * on a fresh socket when a port's 4-tuple is taken: record the program's
  * options, read back (optread.h), in optlog under our duplicate's fd
- * number, as the preload records them while they are set, and stop calling
- * the socket adopted. Not for a socket that is bound already (it is never
- * re-bound), that may carry an option optread cannot read back, or whose
- * network namespace or owner is not ours (the fresh socket is made here,
- * so it would be ours): it stays adopted and a taken 4-tuple is the
- * kernel's error (noretry=options-unknown). Returns the socket's inode
- * when prepared, to tell afterwards whether it was replaced; else 0.
+ * number, as the preload records them while they are set. Not for a
+ * socket that is bound already (it is never re-bound), that may carry an
+ * option optread cannot read back, or whose network namespace or owner is
+ * not ours (the fresh socket is made here, so it would be ours): with no
+ * record, a taken 4-tuple is the kernel's error (noretry=options-unknown).
+ * Returns the socket's inode when prepared, to tell afterwards whether it
+ * was replaced; else 0.
  */
 static uint64_t prepare_retry(struct job *j)
 {
 	struct ss_call *c = &j->c;
 	const struct ss_rule *r = c->rule;
-	if (!g_window || c->dry || !r->has_source_port || (r->rotate == SS_ROTATE_KERNEL && g_kernel_range))
-		return 0;
+	if (!g_window || c->dry || !r->has_source_port || (r->rotate == SS_ROTATE_KERNEL && g_kernel_range) ||
+	    (c->ent & (FD_BOUND | FD_ADOPTED)))
+		return 0; /* bound already (learned in begin) */
 	struct stat st;
 	uint64_t cookie = 0;
 	socklen_t l = sizeof(cookie);
 	if (fstat(j->fd, &st) < 0 || st.st_uid != g_euid || !g_netns ||
 	    getsockopt(j->fd, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &l) < 0 || cookie != g_netns)
-		return 0;
-	struct sockaddr_storage ss;
-	struct ss_addr a;
-	l = sizeof(ss);
-	if (getsockname(j->fd, (struct sockaddr *)&ss, &l) < 0 || !ss_addr_from_sockaddr(&a, (struct sockaddr *)&ss, l) ||
-	    a.port || !ss_addr_is_any(&a))
 		return 0;
 	if (pin_opaque((uint64_t)st.st_ino))
 		return 0;
@@ -731,11 +786,6 @@ static uint64_t prepare_retry(struct job *j)
 		optlog_forget(j->fd);
 		return 0;
 	}
-	/* unbound, and a UDP port it gets is cleared of reuse flags, as an
-	 * adopted one's is (actions.c, udp_exclusive) */
-	c->ent &= ~(FD_ADOPTED | FD_APPBOUND);
-	if (c->proto == SS_PROTO_UDP)
-		c->ent |= FD_APPREUSE;
 	return (uint64_t)st.st_ino;
 }
 
@@ -782,6 +832,7 @@ static void do_connect(struct job *j)
 	uint64_t ino = prepare_retry(j);
 	int rc = ss_act_connect(&j->c, &j->to, ta, tl);
 	int err = errno;
+	gave_address(j, rc == 0 || err == EINPROGRESS);
 	if (ino && inode_of(j->fd) != ino && replace_in_target(j) < 0) {
 		/* the target went away, or has no room for it: its own socket
 		 * is bound to a taken port and cannot connect */
@@ -1025,7 +1076,9 @@ static void do_send(struct job *j)
 	ssize_t rc = -1;
 	if (ss_act_source(&j->c, &j->to) == 0)
 		rc = send_here(j);
-	finish(j, rc, errno);
+	int err = errno;
+	gave_address(j, rc >= 0);
+	finish(j, rc, err);
 }
 
 /*
@@ -1066,6 +1119,7 @@ static void send_one(struct job *j, uint64_t sa, uint64_t salen, const struct ms
 			return finish(j, -1, errno);
 		ss_actions_add(&j->c.acts, "continue", NULL);
 		log_call(j, 0, 0, false);
+		pin_put(j->fd, j->c.ent, NULL, false);
 		answer(j, 0, 0, true);
 		return job_free(j);
 	}
@@ -1159,9 +1213,11 @@ static void on_sendmmsg(struct job *j)
 				if (!err) {
 					rc = send_here(one);
 					err = rc < 0 ? errno : 0;
+					gave_address(one, rc >= 0);
 				}
 			}
 			log_call(one, rc < 0 ? -1 : (int)rc, err, false);
+			pin_put(one->fd, one->c.ent, NULL, false); /* for the next message */
 		} else {
 			/* no rule for this one: sent as the target passed it */
 			one->began = false;

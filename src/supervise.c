@@ -114,9 +114,14 @@ int ss_supervise(char **argv)
 	if (p) {
 		w.ops = p->op_mask;
 		for (unsigned i = 0; i < p->nrules; i++) {
-			if (p->rules[i].reuseaddr != SS_FLAG_NONE || p->rules[i].reuseport != SS_FLAG_NONE)
+			const struct ss_rule *r = &p->rules[i];
+			/* a UDP source the rule picks has its reuse flags pinned
+			 * off (actions.c, udp_exclusive) */
+			bool udp_source = (r->nsource || r->has_source_port) && (!r->protos || (r->protos & SS_PROTO_UDP)) &&
+					  (r->ops & (SS_OPBIT(SS_OP_CONNECT) | SS_OPBIT(SS_OP_SEND)));
+			if (r->reuseaddr != SS_FLAG_NONE || r->reuseport != SS_FLAG_NONE || udp_source)
 				w.reuse = true;
-			if (p->rules[i].has_source_port)
+			if (r->has_source_port)
 				w.opts = true;
 		}
 	}
