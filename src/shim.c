@@ -462,7 +462,8 @@ static void log_plain_line(const char *op, int fd, uint32_t ent, const struct ss
 
 static inline void log_plain(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
 {
-	if (g_debug || atomic_load_explicit(&g_state, memory_order_relaxed) != ST_READY)
+	/* g_debug is read only once the load that set it is seen done */
+	if (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY || g_debug)
 		log_plain_line(op, fd, ent, addr, extra, rc, err);
 }
 
@@ -753,7 +754,7 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	int rc = real_setsockopt(fd, level, name, val, len);
 	if (rc == 0 && (pinned || optlog_enabled()))
 		remember_option(fd, level, name, val, len);
-	if (g_debug) {
+	if (atomic_load_explicit(&g_state, memory_order_acquire) == ST_READY && g_debug) {
 		int err = errno;
 		char opt[48];
 		struct fmt f;
