@@ -353,61 +353,29 @@ static int resolve_libc(const char *path, char *out)
 	return realpath(path, out) ? 0 : errno;
 }
 
+static int report_run(const struct run_result *r, int argc, char **argv);
+
+/* The supervisor: run mode's options become the environment the preload
+ * would have read, then supervise.h runs COMMAND. */
+static int cmd_seccomp(int argc, char **argv)
+{
+	static char buf[8 * PATH_MAX];
+	char *set[RUN_OPTION_VARS];
+	bool seccomp;
+	struct run_result r;
+	int i = run_options(argc, argv, resolve_libc, buf, sizeof(buf), set, &seccomp, &r);
+	if (i < 0)
+		return report_run(&r, argc, argv);
+	for (int k = 0; k < RUN_OPTION_VARS; k++)
+		if (set[k])
+			putenv(set[k]);
+	return ss_supervise(argv + i);
+}
+
 /* Run mode (see run.h): the exec normally happened in sockshim_start, before
  * the C library started; here only its failures are reported, or the whole
  * of it done when it could not run there (a path /proc could not resolve, a
  * sanitizer build). */
-/* The supervisor: the options become the environment the preload would
- * have read, then supervise.h runs COMMAND. */
-static int cmd_seccomp(int argc, char **argv)
-{
-	int i = 0;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (a[0] != '-')
-			break;
-		if (strcmp(a, "-p") == 0 && i + 1 < argc) {
-			char real[PATH_MAX];
-			const char *pol = argv[++i];
-			if (!realpath(pol, real)) {
-				fprintf(stderr, "sockshim: %s: %s\n", pol, strerror(errno));
-				return EX_CONFIG;
-			}
-			setenv("SOCKSHIM_POLICY", real, 1);
-		} else if (strcmp(a, "-l") == 0 && i + 1 < argc) {
-			const char *l = argv[++i];
-			char buf[PATH_MAX + 8];
-			if (strcmp(l, "stderr") && strcmp(l, "none") && strncmp(l, "syslog", 6)) {
-				/* a path, bare or as file:PATH; relative to where we are now */
-				const char *path = strncmp(l, "file:", 5) == 0 ? l + 5 : l;
-				char dir[PATH_MAX];
-				if (path[0] != '/' && getcwd(dir, sizeof(dir)))
-					snprintf(buf, sizeof(buf), "file:%s/%s", dir, path);
-				else
-					snprintf(buf, sizeof(buf), "file:%s", path);
-				l = buf;
-			}
-			setenv("SOCKSHIM_LOG", l, 1);
-		} else if (strcmp(a, "-v") == 0) {
-			setenv("SOCKSHIM_LOG_LEVEL", "debug", 1);
-		} else if (strcmp(a, "-n") == 0) {
-			setenv("SOCKSHIM_MODE", "dry-run", 1);
-		} else if (strcmp(a, "--seccomp") != 0) {
-			fprintf(stderr, "sockshim: unknown option %s\n%s", a, usage);
-			return EX_USAGE;
-		}
-	}
-	if (i >= argc) {
-		fputs(usage, stderr);
-		return EX_USAGE;
-	}
-	return ss_supervise(argv + i);
-}
-
 static int cmd_run(int argc, char **argv)
 {
 	struct run_result mine;
@@ -416,6 +384,12 @@ static int cmd_run(int argc, char **argv)
 		run_command(argc, argv, environ, resolve_libc, &mine);
 		r = &mine;
 	}
+	return report_run(r, argc, argv);
+}
+
+/* What run mode left: its failure reported, or COMMAND for the supervisor. */
+static int report_run(const struct run_result *r, int argc, char **argv)
+{
 	switch (r->status) {
 	case RUN_USAGE:
 		fputs(usage, stderr);

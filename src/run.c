@@ -429,6 +429,84 @@ static void fail(struct run_result *res, enum run_status status, int err, const 
 	res->arg = arg;
 }
 
+/* The variables run mode sets: the options' SOCKSHIM_* ones, in set[]
+ * order, then LD_PRELOAD. */
+static const char env_vars[RUN_OPTION_VARS + 1][20] = { "SOCKSHIM_POLICY", "SOCKSHIM_LOG", "SOCKSHIM_LOG_LEVEL",
+							 "SOCKSHIM_MODE", "LD_PRELOAD" };
+
+/* The options before COMMAND: set[k] = "VAR=value" (made in s) for each
+ * given, *seccomp for --seccomp. The index of COMMAND, or -1 with res
+ * filled. */
+static int parse_options(int argc, char **argv, struct strs *s, char *set[RUN_OPTION_VARS], bool *seccomp,
+			 run_resolve_fn resolve, struct run_result *res)
+{
+	int i = 0;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (eq(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		if (eq(a, "-p") && i + 1 < argc) {
+			const char *pol = argv[++i];
+			put(s, env_vars[0]);
+			put(s, "=");
+			int e = put_canonical(s, pol, resolve);
+			if (e) {
+				fail(res, e < 0 ? RUN_NEED_LIBC : RUN_POLICY, e, pol);
+				return -1;
+			}
+			set[0] = end(s);
+		} else if (eq(a, "-l") && i + 1 < argc) {
+			const char *l = argv[++i];
+			put(s, env_vars[1]);
+			put(s, "=");
+			if (eq(l, "stderr") || eq(l, "none") || starts(l, "syslog")) {
+				put(s, l);
+			} else {
+				/* a path, bare or as file:PATH; relative to where we are now */
+				const char *path = starts(l, "file:") ? l + 5 : l;
+				put(s, "file:");
+				if (path[0] != '/') {
+					char *at = cur(s) + s->n;
+					long n = sys(SYS_getcwd, (long)at, (long)room(s), 0, 0, 0);
+					if (n > 1 && at[0] == '/') { /* n counts the NUL */
+						s->n += (size_t)n - 1;
+						put(s, "/");
+					}
+				}
+				put(s, path);
+			}
+			set[1] = end(s);
+		} else if (eq(a, "-v")) {
+			set[2] = "SOCKSHIM_LOG_LEVEL=debug";
+		} else if (eq(a, "-n")) {
+			set[3] = "SOCKSHIM_MODE=dry-run";
+		} else if (eq(a, "--seccomp")) {
+			*seccomp = true;
+		} else {
+			fail(res, RUN_BAD_OPTION, 0, a);
+			return -1;
+		}
+	}
+	if (i >= argc) {
+		fail(res, RUN_USAGE, 0, NULL);
+		return -1;
+	}
+	return i;
+}
+
+int run_options(int argc, char **argv, run_resolve_fn resolve, char *buf, size_t size, char *set[RUN_OPTION_VARS],
+		bool *seccomp, struct run_result *res)
+{
+	struct strs s = { buf, size, 0, 0 };
+	for (int k = 0; k < RUN_OPTION_VARS; k++)
+		set[k] = NULL;
+	return parse_options(argc, argv, &s, set, seccomp, resolve, res);
+}
+
 /* Above this, the memory run_command needs is a mapping of its own rather
  * than stack: the launcher's run path is built without stack probes (see
  * the Makefile), so no allocation on the stack may come near the guard gap. */
@@ -458,63 +536,14 @@ void run_command(int argc, char **argv, char **envp, run_resolve_fn resolve, str
 	}
 	struct strs s = { mem, size, 0, 0 };
 	char **env = (char **)(void *)(mem + size);
-	static const char names[][20] = { "SOCKSHIM_POLICY", "SOCKSHIM_LOG", "SOCKSHIM_LOG_LEVEL", "SOCKSHIM_MODE", "LD_PRELOAD" };
-	char *set[5];
+	char *set[RUN_OPTION_VARS + 1];
 	set[0] = set[1] = set[2] = set[3] = set[4] = NULL; /* no initializer: clang -O0 makes that a memset */
-	int i = 0;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (eq(a, "--")) {
-			i++;
-			break;
-		}
-		if (a[0] != '-')
-			break;
-		if (eq(a, "-p") && i + 1 < argc) {
-			const char *pol = argv[++i];
-			put(&s, names[0]);
-			put(&s, "=");
-			int e = put_canonical(&s, pol, resolve);
-			if (e) {
-				fail(res, e < 0 ? RUN_NEED_LIBC : RUN_POLICY, e, pol);
-				return;
-			}
-			set[0] = end(&s);
-		} else if (eq(a, "-l") && i + 1 < argc) {
-			const char *l = argv[++i];
-			put(&s, names[1]);
-			put(&s, "=");
-			if (eq(l, "stderr") || eq(l, "none") || starts(l, "syslog")) {
-				put(&s, l);
-			} else {
-				/* a path, bare or as file:PATH; relative to where we are now */
-				const char *path = starts(l, "file:") ? l + 5 : l;
-				put(&s, "file:");
-				if (path[0] != '/') {
-					char *at = cur(&s) + s.n;
-					long n = sys(SYS_getcwd, (long)at, (long)room(&s), 0, 0, 0);
-					if (n > 1 && at[0] == '/') { /* n counts the NUL */
-						s.n += (size_t)n - 1;
-						put(&s, "/");
-					}
-				}
-				put(&s, path);
-			}
-			set[1] = end(&s);
-		} else if (eq(a, "-v")) {
-			set[2] = "SOCKSHIM_LOG_LEVEL=debug";
-		} else if (eq(a, "-n")) {
-			set[3] = "SOCKSHIM_MODE=dry-run";
-		} else if (eq(a, "--seccomp")) {
-			fail(res, RUN_SECCOMP, 0, a);
-			return;
-		} else {
-			fail(res, RUN_BAD_OPTION, 0, a);
-			return;
-		}
-	}
-	if (i >= argc) {
-		fail(res, RUN_USAGE, 0, NULL);
+	bool seccomp = false;
+	int i = parse_options(argc, argv, &s, set, &seccomp, resolve, res);
+	if (i < 0)
+		return;
+	if (seccomp) {
+		fail(res, RUN_SECCOMP, 0, NULL);
 		return;
 	}
 
@@ -527,7 +556,7 @@ void run_command(int argc, char **argv, char **envp, run_resolve_fn resolve, str
 	}
 	const char *lib = end(&s);
 	/* prepend, so other preloads still run, after us */
-	put(&s, names[4]);
+	put(&s, env_vars[RUN_OPTION_VARS]);
 	put(&s, "=");
 	put(&s, lib);
 	if (old_preload && *old_preload) {
@@ -541,7 +570,7 @@ void run_command(int argc, char **argv, char **envp, run_resolve_fn resolve, str
 	for (size_t k = 0; k < envc; k++) {
 		char *e = envp[k];
 		for (unsigned v = 0; v < 5; v++) {
-			if (set[v] && !(placed & 1u << v) && is_var(e, names[v])) {
+			if (set[v] && !(placed & 1u << v) && is_var(e, env_vars[v])) {
 				e = set[v];
 				placed |= 1u << v;
 				break;

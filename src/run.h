@@ -22,6 +22,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum run_status {
 	RUN_USAGE,      /* no COMMAND: the usage, exit 64 */
@@ -59,6 +60,19 @@ typedef int (*run_resolve_fn)(const char *path, char *out);
  * when it is not NULL, else the result is RUN_NEED_LIBC.
  */
 void run_command(int argc, char **argv, char **envp, run_resolve_fn resolve, struct run_result *res);
+
+/* The SOCKSHIM_* variables the options -p, -l, -v, -n set, in that order. */
+#define RUN_OPTION_VARS 4
+
+/*
+ * The options of run mode (argv as for run_command), for a caller that runs
+ * COMMAND itself (the seccomp supervisor): set[k] = "VAR=value", made in
+ * buf (size bytes; 8 * PATH_MAX is always enough), or NULL for an option
+ * not given; *seccomp for --seccomp. The index of COMMAND in argv, or -1
+ * with res saying why (RUN_USAGE, RUN_BAD_OPTION, RUN_POLICY).
+ */
+int run_options(int argc, char **argv, run_resolve_fn resolve, char *buf, size_t size, char *set[RUN_OPTION_VARS],
+		bool *seccomp, struct run_result *res);
 
 /* Is this invocation (main's argc, argv) run mode, rather than a subcommand,
  * --help or --version? main() asks it first, so a word it gives to main()

@@ -4,7 +4,7 @@
 #   sockshim.ini.5 has a "KEY = ..." entry for every key of src/policy.c's
 #       keys[] table and every [global] key, and names every socket option
 #       of src/names.c;
-#   sockshim.1 names every option and subcommand src/launcher.c accepts
+#   sockshim.1 names every option and subcommand src/launcher.c and src/run.c accept
 #       (-p -l -v -n check explain --help --version at least), and its
 #       ENVIRONMENT section every SOCKSHIM_* variable that src/ reads;
 #   the policies of sockshim.ini.5's EXAMPLES pass `sockshim check`, and
@@ -74,10 +74,11 @@ check "socket options of src/names.c parsed (${#opts[@]})" test "${#opts[@]}" -g
 expect_eq "sockshim.ini.5 names every socket option of src/names.c" "$(missing "${opts[@]}" <<<"$text5")" ""
 
 # ---- sockshim.1: every option, subcommand and variable ----
-# what src/launcher.c compares its arguments with, and what the brief names
-mapfile -t accepted < <({ grep -oE 'strcmp\((a|argv\[[14]\]), "[^"]+"\)' "$TOP/src/launcher.c" |
+# what src/launcher.c and its run mode (src/run.c) compare their arguments
+# with, and what the brief names
+mapfile -t accepted < <({ grep -hoE '(strcmp|eq)\((a|w|argv\[[14]\]), "[^"]+"\)' "$TOP/src/launcher.c" "$TOP/src/run.c" |
 	sed -E 's/.*"([^"]+)"\)$/\1/'; printf '%s\n' -p -l -v -n check explain --help --version; } | sort -u)
-check "options of src/launcher.c parsed (${#accepted[@]})" test "${#accepted[@]}" -ge 10
+check "options of src/launcher.c and src/run.c parsed (${#accepted[@]})" test "${#accepted[@]}" -ge 11
 expect_eq "sockshim.1 names every launcher option and subcommand" "$(missing "${accepted[@]}" <<<"$text1")" ""
 options=$(section OPTIONS <<<"$text1")
 commands=$(section COMMANDS <<<"$text1")
