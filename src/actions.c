@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "fdtab.h"
@@ -126,6 +127,16 @@ bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target)
 	if (!c->dry)
 		*target = t;
 	return true;
+}
+
+void ss_act_tally(struct ss_call *c)
+{
+	if (c->failed)
+		atomic_fetch_add_explicit(&c->rule->state->failed, 1, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&c->rule->state->applied, 1, memory_order_relaxed);
+	if (!c->rule->has_actions)
+		ss_actions_add(&c->acts, "allow", NULL);
 }
 
 bool ss_act_has_address(int fd)

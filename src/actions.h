@@ -29,6 +29,10 @@ struct ss_call {
 	struct ss_actions acts;
 };
 
+/* Count a decided call's outcome (c->rule set) for the rule's summary
+ * line; a rule without actions is logged "allow". */
+void ss_act_tally(struct ss_call *c);
+
 /* Has fd a local address (bound, auto-bound by a send, or connected)? The
  * kernel's answer (getsockname), for a socket whose history is not known;
  * errno is kept. */

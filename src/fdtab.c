@@ -47,3 +47,13 @@ void fdtab_clear_range(unsigned first, unsigned last)
 			atomic_store_explicit(&p[k], 0, memory_order_release);
 	}
 }
+
+uint32_t fdtab_ask_kernel(int fd)
+{
+	int dom, type, proto;
+	socklen_t l1 = sizeof(dom), l2 = sizeof(type), l3 = sizeof(proto);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l1) < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l2) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l3) < 0)
+		return 0;
+	return fdtab_classify(dom, type, proto);
+}

@@ -12,9 +12,11 @@
 #ifndef SOCKSHIM_FDTAB_H
 #define SOCKSHIM_FDTAB_H
 
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define FDTAB_MAX (1024 * 1024)
 
@@ -94,6 +96,25 @@ static inline void fdtab_clear(int fd)
 {
 	fdtab_set(fd, 0);
 }
+/* The entry for a socket made with these socket() arguments. */
+static inline uint32_t fdtab_classify(int domain, int type, int protocol)
+{
+	if (domain != AF_INET && domain != AF_INET6)
+		return FD_KNOWN | FD_OTHER;
+	uint32_t v6 = domain == AF_INET6 ? FD_V6 : 0;
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
+		return FD_KNOWN | FD_TCP | v6;
+	if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
+		return FD_KNOWN | FD_UDP | v6;
+	return FD_KNOWN | FD_OTHER;
+}
+
+/* The same for a socket the caller did not see made, as the kernel
+ * describes it (SO_DOMAIN, SO_TYPE, SO_PROTOCOL); 0 with errno when it
+ * cannot (ENOTSOCK: not a socket). */
+uint32_t fdtab_ask_kernel(int fd);
+
 /* Clear fds first..last inclusive. */
 void fdtab_clear_range(unsigned first, unsigned last);
 

@@ -211,36 +211,21 @@ void shim_init(void)
 
 /* ---- per-fd knowledge ---- */
 
-static uint32_t classify(int domain, int type, int protocol)
-{
-	if (domain != AF_INET && domain != AF_INET6)
-		return FD_KNOWN | FD_OTHER;
-	uint32_t v6 = domain == AF_INET6 ? FD_V6 : 0;
-	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
-		return FD_KNOWN | FD_TCP | v6;
-	if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
-		return FD_KNOWN | FD_UDP | v6;
-	return FD_KNOWN | FD_OTHER;
-}
-
 /* The fd's entry; an fd the shim did not see created is asked about once. */
 static uint32_t fd_entry(int fd)
 {
 	uint32_t e = fdtab_get(fd);
 	if (e)
 		return e;
-	int saved = errno, dom, type, proto;
-	socklen_t l1 = sizeof(dom), l2 = sizeof(type), l3 = sizeof(proto);
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l1) < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l2) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l3) < 0) {
+	int saved = errno;
+	e = fdtab_ask_kernel(fd);
+	if (!e) {
 		e = errno == ENOTSOCK ? FD_KNOWN | FD_OTHER : 0;
 		if (e)
 			fdtab_set(fd, e);
 		errno = saved;
 		return FD_KNOWN | FD_OTHER; /* let the kernel answer the call */
 	}
-	e = classify(dom, type, proto);
 	if (e & (FD_TCP | FD_UDP))
 		e |= FD_ADOPTED;
 	fdtab_set(fd, e);
@@ -406,14 +391,8 @@ static inline int end_call(struct ss_call *c, int rc, int err)
 
 static int log_call(struct ss_call *c, int rc, int err)
 {
-	if (c->rule) {
-		if (c->failed)
-			atomic_fetch_add_explicit(&c->rule->state->failed, 1, memory_order_relaxed);
-		else
-			atomic_fetch_add_explicit(&c->rule->state->applied, 1, memory_order_relaxed);
-		if (!c->rule->has_actions)
-			ss_actions_add(&c->acts, "allow", NULL);
-	}
+	if (c->rule)
+		ss_act_tally(c);
 	struct ss_decision d = { ss_op_name(c->op), c->fd, c->proto, c->family, &c->app,
 				 c->rule ? c->rule->name : NULL, &c->acts, c->dry && c->rule, rc, err, NULL, 0 };
 	ss_log_decision(c->rule ? SS_LEVEL_INFO : SS_LEVEL_DEBUG, &d);
@@ -476,7 +455,7 @@ int shim_socket(int domain, int type, int protocol)
 	int fd = real_socket(domain, type, protocol);
 	int err = errno;
 	if (fd >= 0) {
-		uint32_t e = classify(domain, type, protocol);
+		uint32_t e = fdtab_classify(domain, type, protocol);
 		fdtab_set(fd, e);
 		if ((e & (FD_TCP | FD_UDP)) && ready() && optlog_enabled())
 			optlog_start(fd);

@@ -468,24 +468,14 @@ static bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 		j->fd = target_fd(j->pid, j->tfd);
 	if (j->fd < 0)
 		return false;
-	int dom, type, proto;
-	socklen_t l1 = sizeof(dom), l2 = sizeof(type), l3 = sizeof(proto);
-	if (getsockopt(j->fd, SOL_SOCKET, SO_DOMAIN, &dom, &l1) < 0 || getsockopt(j->fd, SOL_SOCKET, SO_TYPE, &type, &l2) < 0 ||
-	    getsockopt(j->fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l3) < 0)
+	uint32_t kind = fdtab_ask_kernel(j->fd);
+	if (!(kind & (FD_TCP | FD_UDP)))
 		return false;
-	if (dom != AF_INET && dom != AF_INET6)
-		return false;
-	if (type == SOCK_STREAM && proto == IPPROTO_TCP)
-		c->proto = SS_PROTO_TCP;
-	else if (type == SOCK_DGRAM && proto == IPPROTO_UDP)
-		c->proto = SS_PROTO_UDP;
-	else
-		return false;
-	c->family = dom == AF_INET6 ? SS_FAM_V6 : SS_FAM_V4;
+	c->proto = (kind & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP;
+	c->family = (kind & FD_V6) ? SS_FAM_V6 : SS_FAM_V4;
 	c->op = op;
 	c->fd = j->fd;
-	c->ent = FD_KNOWN | FD_ADOPTED | FD_APPBOUND | (c->proto == SS_PROTO_TCP ? FD_TCP : FD_UDP) |
-		 (c->family == SS_FAM_V6 ? FD_V6 : 0);
+	c->ent = kind | FD_ADOPTED | FD_APPBOUND;
 	/* what is remembered of the socket: for listen now (the address its
 	 * bind passed), for the others once a rule matched */
 	struct pin pin = op == SS_OP_LISTEN ? pin_get(j->fd) : (struct pin){ 0 };
@@ -544,14 +534,8 @@ static void log_call(struct job *j, int rc, int err, bool continued)
 	struct ss_call *c = &j->c;
 	if (!j->began || (!c->rule && !ss_log_enabled(SS_LEVEL_DEBUG)))
 		return;
-	if (c->rule) {
-		if (c->failed)
-			atomic_fetch_add_explicit(&c->rule->state->failed, 1, memory_order_relaxed);
-		else
-			atomic_fetch_add_explicit(&c->rule->state->applied, 1, memory_order_relaxed);
-		if (!c->rule->has_actions)
-			ss_actions_add(&c->acts, "allow", NULL);
-	}
+	if (c->rule)
+		ss_act_tally(c);
 	if (continued)
 		ss_actions_add(&c->acts, "continue", NULL); /* the kernel made the call; rc unknown */
 	struct ss_decision d;
