@@ -1058,6 +1058,12 @@ backtrack:
 	}
 }
 
+const char *ss_base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
 void ss_policy_bind_program(struct ss_policy *p, const char *argv0, const char *exe)
 {
 	for (unsigned i = 0; i < p->nrules; i++) {

@@ -147,6 +147,10 @@ const char *ss_global_apply(struct ss_global *g, struct arena *a, const char *ke
  */
 void ss_policy_bind_program(struct ss_policy *p, const char *argv0, const char *exe);
 
+/* The base name of a path (what follows its last '/'), as `program` globs
+ * are matched against. */
+const char *ss_base_name(const char *path);
+
 /* Shell-style glob: * ? [set] [!set], no special meaning for '/' or '.'. */
 bool ss_glob_match(const char *pattern, const char *s);
 

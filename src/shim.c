@@ -49,12 +49,6 @@ static const struct ss_index *g_screen;
 
 /* ---- start-up ---- */
 
-static const char *base_name(const char *s)
-{
-	const char *slash = strrchr(s, '/');
-	return slash ? slash + 1 : s;
-}
-
 static char exe_name[256];
 
 static const char *read_exe_name(void)
@@ -64,7 +58,7 @@ static const char *read_exe_name(void)
 	if (n <= 0)
 		return NULL;
 	path[n] = '\0';
-	const char *b = base_name(path);
+	const char *b = ss_base_name(path);
 	if (strlen(b) >= sizeof(exe_name))
 		return NULL;
 	strcpy(exe_name, b);
@@ -329,28 +323,23 @@ enum {
  * kept apart from begin_call, so a hook's pass-through path holds no
  * struct ss_call.
  */
-HOT int screen(enum ss_op op, const struct sockaddr *sa, socklen_t len)
+HOT int screen(enum ss_op op, const struct sockaddr *sa, socklen_t len, struct sockaddr_storage *copy)
 {
 	if (!watching(op))
 		return CALL_PASS;
-	struct sockaddr_storage copy;
-	if (copy_sockaddr(&copy, sa, len) <= 0)
+	if (copy_sockaddr(copy, sa, len) <= 0)
 		return CALL_PASS;
-	return some_rule_may_hold(&copy, len) ? CALL_OURS : CALL_UNHELD;
+	return some_rule_may_hold(copy, len) ? CALL_OURS : CALL_UNHELD;
 }
 
-/* Fill c for a call that screen() let through (CALL_OURS), or say why not. */
-static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct sockaddr *sa, socklen_t len)
+/* Fill c for a call the shim watches, its address already copied (by
+ * screen(), or listen's own), or say why it is not the shim's after all. */
+static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct sockaddr_storage *copy, socklen_t len)
 {
-	if (!watching(op))
-		return CALL_PASS;
-	struct sockaddr_storage copy;
-	if (copy_sockaddr(&copy, sa, len) <= 0)
-		return CALL_PASS;
 	uint32_t ent = fd_entry(fd);
 	if (!(ent & (FD_TCP | FD_UDP)))
 		return CALL_PASS;
-	if (ss_addr_from_sockaddr(&c->app, (struct sockaddr *)&copy, len) <= 0)
+	if (ss_addr_from_sockaddr(&c->app, (const struct sockaddr *)copy, len) <= 0)
 		return CALL_PASS;
 	/* An IPv6 address on an IPv4 socket (or the reverse) is the kernel's to refuse. */
 	if ((c->app.family == 6) != !!(ent & FD_V6))
@@ -496,10 +485,11 @@ static inline int bind_untouched(int fd, const struct sockaddr *addr, socklen_t 
 	return rc;
 }
 
-static __attribute__((noinline)) int bind_decided(int fd, const struct sockaddr *addr, socklen_t len)
+static __attribute__((noinline)) int bind_decided(int fd, const struct sockaddr *addr, socklen_t len,
+						  const struct sockaddr_storage *copy)
 {
 	struct ss_call c;
-	int got = begin_call(&c, SS_OP_BIND, fd, addr, len);
+	int got = begin_call(&c, SS_OP_BIND, fd, copy, len);
 	if (got != CALL_OURS)
 		return bind_untouched(fd, addr, len, got);
 	struct ss_addr t = c.app;
@@ -529,10 +519,11 @@ int shim_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (idle())
 		return real_bind(fd, addr, len);
-	int got = screen(SS_OP_BIND, addr, len);
+	struct sockaddr_storage copy;
+	int got = screen(SS_OP_BIND, addr, len, &copy);
 	if (got != CALL_OURS)
 		return bind_untouched(fd, addr, len, got);
-	return bind_decided(fd, addr, len);
+	return bind_decided(fd, addr, len, &copy);
 }
 
 int shim_listen(int fd, int backlog)
@@ -569,7 +560,7 @@ int shim_listen(int fd, int backlog)
 		errno = saved;
 		return real_listen(fd, backlog);
 	}
-	bool ok = begin_call(&c, SS_OP_LISTEN, fd, (struct sockaddr *)&local, llen) == CALL_OURS;
+	bool ok = begin_call(&c, SS_OP_LISTEN, fd, &local, llen) == CALL_OURS;
 	errno = saved;
 	if (!ok)
 		return real_listen(fd, backlog);
@@ -631,10 +622,11 @@ static inline int connect_untouched(int fd, const struct sockaddr *addr, socklen
 	return rc;
 }
 
-static __attribute__((noinline)) int connect_decided(int fd, const struct sockaddr *addr, socklen_t len)
+static __attribute__((noinline)) int connect_decided(int fd, const struct sockaddr *addr, socklen_t len,
+						     const struct sockaddr_storage *copy)
 {
 	struct ss_call c;
-	if (begin_call(&c, SS_OP_CONNECT, fd, addr, len) != CALL_OURS)
+	if (begin_call(&c, SS_OP_CONNECT, fd, copy, len) != CALL_OURS)
 		return connect_untouched(fd, addr, len);
 
 	struct ss_addr t = c.app;
@@ -674,9 +666,10 @@ int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (idle())
 		return real_connect(fd, addr, len);
-	if (screen(SS_OP_CONNECT, addr, len) != CALL_OURS)
+	struct sockaddr_storage copy;
+	if (screen(SS_OP_CONNECT, addr, len, &copy) != CALL_OURS)
 		return connect_untouched(fd, addr, len);
-	return connect_decided(fd, addr, len);
+	return connect_decided(fd, addr, len, &copy);
 }
 
 static const char *optname(int level, int name)
@@ -756,10 +749,11 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
  * Returns what the real call returned.
  */
 static __attribute__((noinline)) ssize_t send_decided(int fd, const void *buf, size_t n, const struct msghdr *msg,
-						       int flags, const struct sockaddr *addr, socklen_t len)
+						       int flags, const struct sockaddr *addr, socklen_t len,
+						       const struct sockaddr_storage *copy)
 {
 	struct ss_call c;
-	bool began = begin_call(&c, SS_OP_SEND, fd, addr, len) == CALL_OURS;
+	bool began = begin_call(&c, SS_OP_SEND, fd, copy, len) == CALL_OURS;
 	bool ours = began && (c.proto == SS_PROTO_UDP || (flags & MSG_FASTOPEN)); /* TCP names a destination only with Fast Open */
 	if (!ours) {
 		if (began && c.rule) /* not a decision after all: keep the summary honest */
@@ -805,9 +799,10 @@ static __attribute__((noinline)) ssize_t send_decided(int fd, const void *buf, s
 static inline ssize_t send_one(int fd, const void *buf, size_t n, const struct msghdr *msg, int flags,
 			       const struct sockaddr *addr, socklen_t len)
 {
-	if (screen(SS_OP_SEND, addr, len) != CALL_OURS)
+	struct sockaddr_storage copy;
+	if (screen(SS_OP_SEND, addr, len, &copy) != CALL_OURS)
 		return msg ? real_sendmsg(fd, msg, flags) : real_sendto(fd, buf, n, flags, addr, len);
-	return send_decided(fd, buf, n, msg, flags, addr, len);
+	return send_decided(fd, buf, n, msg, flags, addr, len, &copy);
 }
 
 ssize_t shim_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len)

@@ -261,8 +261,7 @@ static bool target_write(pid_t pid, uint64_t addr, const void *src, size_t n)
 
 static void copy_base(char *dst, size_t size, const char *path)
 {
-	const char *s = strrchr(path, '/');
-	s = s ? s + 1 : path;
+	const char *s = ss_base_name(path);
 	size_t n = strlen(s);
 	if (n >= size)
 		n = size - 1;

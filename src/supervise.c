@@ -33,12 +33,6 @@
 
 #define EX_NOSUPERVISOR 125
 
-static const char *base_name(const char *s)
-{
-	const char *slash = strrchr(s, '/');
-	return slash ? slash + 1 : s;
-}
-
 /* The usable policy into *out (NULL: every call passes through); 0 or the
  * exit status to stop with. Read and reported as the preload does. */
 static int load_policy(const char *program, struct ss_policy **out, bool *dry)
@@ -107,7 +101,7 @@ int ss_supervise(char **argv)
 		return 127;
 	struct ss_policy *p = NULL;
 	bool dry = false;
-	int rc = load_policy(base_name(argv[0]), &p, &dry);
+	int rc = load_policy(ss_base_name(argv[0]), &p, &dry);
 	if (rc)
 		return rc;
 	struct sfilter_want w = { 0, false, false, ss_log_enabled(SS_LEVEL_DEBUG) };
