@@ -7,6 +7,9 @@
 
 #include "index.h"
 
+/* 0.0.0.0, which a dual-stack wildcard bind takes as well as :: */
+static const struct ss_addr any4 = { .family = 4 };
+
 bool ss_rule_matches(const struct ss_rule *r, const struct ss_opdesc *op)
 {
 	if (!(r->ops & SS_OPBIT(op->op)))
@@ -26,32 +29,60 @@ bool ss_rule_matches(const struct ss_rule *r, const struct ss_opdesc *op)
 	}
 	if (r->has_port && !ss_portset_contains(&r->port, op->addr->port))
 		return false;
-	if (r->has_addr && !ss_ipset_contains(&r->addr, op->addr))
+	if (r->has_addr && !ss_ipset_contains(&r->addr, op->addr) && !(op->dual && ss_ipset_contains(&r->addr, &any4)))
 		return false;
 	return true;
+}
+
+/* Candidate lists of one decision: at most two address hits (a dual-stack
+ * wildcard asks :: and 0.0.0.0), each giving its "one" list and the shorter
+ * of its "both" list and the port's, plus the port's "one" list and the
+ * rules with neither. */
+#define MAX_LISTS 6
+
+static unsigned add_hits(const struct ss_index_hit *a, const struct ss_index_hit *port, const uint32_t **l, uint32_t *n, unsigned k)
+{
+	l[k] = a->one;
+	n[k++] = a->n_one;
+	bool a_shorter = a->n_both <= port->n_both;
+	l[k] = a_shorter ? a->both : port->both;
+	n[k++] = a_shorter ? a->n_both : port->n_both;
+	return k;
 }
 
 /* Walk the candidate lists of the index in rule order: the first candidate
  * that matches is the first rule that matches. */
 static const struct ss_rule *decide_indexed(const struct ss_policy *p, const struct ss_index *x, const struct ss_opdesc *op)
 {
-	const uint32_t *l[3] = { NULL, NULL, x->always };
-	uint32_t n[3], at[3] = { 0, 0, 0 };
+	const uint32_t *l[MAX_LISTS];
+	uint32_t n[MAX_LISTS], at[MAX_LISTS] = { 0 };
+	struct ss_index_hit a, port;
 	uint32_t v4;
+	unsigned k = 0;
+	ss_index_hit_of(&x->dim[SS_DIM_PORT], ss_index_find32(&x->dim[SS_DIM_PORT], op->addr->port), &port);
 	if (ss_addr_v4_view(op->addr, &v4))
-		n[0] = ss_index_lookup32(&x->dim[SS_DIM_V4], v4, &l[0]);
+		ss_index_hit_of(&x->dim[SS_DIM_V4], ss_index_find32(&x->dim[SS_DIM_V4], v4), &a);
 	else
-		ss_index_lookup(&x->dim[SS_DIM_V6], ss_u128_from_bytes(op->addr->ip), &l[0], &n[0]);
-	n[1] = ss_index_lookup32(&x->dim[SS_DIM_PORT], op->addr->port, &l[1]);
-	n[2] = x->nalways;
-	if (!(n[0] | n[1] | n[2]))
+		ss_index_hit_of(&x->dim[SS_DIM_V6], ss_index_find(&x->dim[SS_DIM_V6], ss_u128_from_bytes(op->addr->ip)), &a);
+	bool may = ss_index_may_hold(&a, &port);
+	k = add_hits(&a, &port, l, n, k);
+	if (op->dual) {
+		ss_index_hit_of(&x->dim[SS_DIM_V4], ss_index_find32(&x->dim[SS_DIM_V4], 0), &a);
+		may = may || ss_index_may_hold(&a, &port);
+		k = add_hits(&a, &port, l, n, k);
+	}
+	if (!may && !x->nalways)
 		return NULL; /* the common pass-through: no rule holds the address or port */
+	l[k] = port.one;
+	n[k++] = port.n_one;
+	l[k] = x->always;
+	n[k++] = x->nalways;
 	for (;;) {
 		int w = -1;
 		uint32_t best = UINT32_MAX;
-		for (int i = 0; i < 3; i++)
+		for (unsigned i = 0; i < k; i++)
 			if (at[i] < n[i] && l[i][at[i]] < best)
-				best = l[i][at[w = i]];
+				best = l[i][at[w = (int)i]];
 		if (w < 0)
 			return NULL;
 		at[w]++;

@@ -18,6 +18,9 @@ struct ss_opdesc {
 	unsigned family;            /* SS_FAM_V4 or SS_FAM_V6: the socket's family */
 	const struct ss_addr *addr; /* as the application passed it (local for bind/listen) */
 	const char *program;        /* NULL: use the policy's bound program */
+	/* bind/listen of :: on an AF_INET6 socket with IPV6_V6ONLY=0: the
+	 * socket takes 0.0.0.0 too, so rules holding 0.0.0.0 match as well */
+	bool dual;
 };
 
 /* The first rule whose matchers all match, or NULL. */

@@ -3,6 +3,8 @@
  */
 #include "fdtab.h"
 
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/mman.h>
@@ -56,4 +58,13 @@ uint32_t fdtab_ask_kernel(int fd)
 	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l3) < 0)
 		return 0;
 	return fdtab_classify(dom, type, proto);
+}
+
+int fdtab_ask_v6only(void *fdp)
+{
+	int saved = errno, on = 0;
+	socklen_t l = sizeof(on);
+	int rc = getsockopt(*(int *)fdp, IPPROTO_IPV6, IPV6_V6ONLY, &on, &l) < 0 ? -1 : on != 0;
+	errno = saved;
+	return rc;
 }

@@ -115,6 +115,10 @@ static inline uint32_t fdtab_classify(int domain, int type, int protocol)
  * cannot (ENOTSOCK: not a socket). */
 uint32_t fdtab_ask_kernel(int fd);
 
+/* The IPV6_V6ONLY of socket *(int *)fdp: 1, 0, or -1 when the kernel does
+ * not say. errno is kept. (decide.h's v6only callback.) */
+int fdtab_ask_v6only(void *fdp);
+
 /* Clear fds first..last inclusive. */
 void fdtab_clear_range(unsigned first, unsigned last);
 

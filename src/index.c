@@ -47,7 +47,13 @@ static bool range_at(const struct ss_rule *r, int d, uint32_t i, struct ss_u128 
 
 static bool filed_in(const struct ss_rule *r, int d)
 {
-	return d == SS_DIM_PORT ? !r->has_addr && r->has_port : r->has_addr;
+	return d == SS_DIM_PORT ? r->has_port : r->has_addr;
+}
+
+/* Which list of an interval rule r goes to: 1 for "both", 0 for "one". */
+static int list_of(const struct ss_rule *r)
+{
+	return r->has_addr && r->has_port;
 }
 
 struct ss_u128 ss_index_key(const struct ss_index_dim *d, uint32_t i)
@@ -69,16 +75,10 @@ static uint32_t interval_of(const struct ss_index_dim *d, struct ss_u128 k)
 	return lo ? lo - 1 : d->n;
 }
 
-void ss_index_lookup(const struct ss_index_dim *d, struct ss_u128 k, const uint32_t **ids, uint32_t *n)
+uint32_t ss_index_find(const struct ss_index_dim *d, struct ss_u128 k)
 {
 	uint32_t i = interval_of(d, k); /* n: no interval holds k */
-	if (i >= d->n) {
-		*ids = NULL;
-		*n = 0;
-		return;
-	}
-	*ids = d->ids + d->start[i];
-	*n = d->start[i + 1] - d->start[i];
+	return i >= d->n ? UINT32_MAX : i;
 }
 
 /* Copy the first n interval starts into the arena in the form the
@@ -153,51 +153,58 @@ static bool build_dim(struct arena *a, const struct ss_rule *rules, uint32_t nru
 	uint64_t top_key = d == SS_DIM_V4 ? UINT32_MAX : 65535;
 	while (d != SS_DIM_V6 && keep && (c[keep - 1].hi || c[keep - 1].lo > top_key))
 		keep--;
-	uint32_t *start = arena_alloc(a, (n + 1) * sizeof(*start));
-	if (!start) {
+	uint32_t *start[2] = { arena_alloc(a, (n + 1) * sizeof(uint32_t)), arena_alloc(a, (n + 1) * sizeof(uint32_t)) };
+	if (!start[0] || !start[1]) {
 		vec_free(&cuts);
 		return false;
 	}
+	memset(start[0], 0, (n + 1) * sizeof(uint32_t));
+	memset(start[1], 0, (n + 1) * sizeof(uint32_t));
 	const struct ss_u128 *los = c;
 	out->lo = los;
 	out->n = n;
-	out->start = start;
 
-	/* count per interval (in start[i + 1]), then fill in rule order */
+	/* count per interval (in start[l][i + 1]), then fill in rule order */
 	size_t total = 0;
+	uint32_t *ids[2] = { NULL, NULL };
 	for (int pass = 0; pass < 2; pass++) {
-		uint32_t *ids = (uint32_t *)out->ids;
-		uint32_t *fill = pass ? start : NULL;
 		for (uint32_t r = 0; r < nrules; r++) {
 			struct ss_u128 lo, hi;
+			int l = list_of(&rules[r]);
 			for (uint32_t i = 0; filed_in(&rules[r], d) && range_at(&rules[r], d, i, &lo, &hi); i++) {
 				for (uint32_t j = interval_of(out, lo); j < n && ss_u128_cmp(los[j], hi) <= 0; j++) {
 					if (pass == 0) {
-						start[j + 1]++;
+						start[l][j + 1]++;
 						if (++total > nranges * INDEX_MAX_FANOUT + (1u << 16)) {
 							vec_free(&cuts);
 							return false;
 						}
 					} else {
-						ids[fill[j]++] = r;
+						ids[l][start[l][j]++] = r;
 					}
 				}
 			}
 		}
-		if (pass == 0) {
-			for (uint32_t i = 0; i < n; i++)
-				start[i + 1] += start[i];
-			out->ids = arena_alloc(a, (total ? total : 1) * sizeof(uint32_t));
-			if (!out->ids) {
-				vec_free(&cuts);
-				return false;
+		for (int l = 0; l < 2; l++) {
+			if (pass == 0) {
+				for (uint32_t i = 0; i < n; i++)
+					start[l][i + 1] += start[l][i];
+				ids[l] = arena_alloc(a, (start[l][n] ? start[l][n] : 1) * sizeof(uint32_t));
+				if (!ids[l]) {
+					vec_free(&cuts);
+					return false;
+				}
+			} else {
+				/* the fill advanced each interval's start to the next one's: shift back */
+				memmove(start[l] + 1, start[l], n * sizeof(uint32_t));
+				start[l][0] = 0;
 			}
-		} else {
-			/* fill[] advanced each interval's start to the next one's: shift back */
-			memmove(start + 1, start, n * sizeof(*start));
-			start[0] = 0;
 		}
 	}
+	out->start = start[0];
+	out->ids = ids[0];
+	out->bstart = start[1];
+	out->bids = ids[1];
 	bool done = keep_keys(a, d, c, keep, out);
 	vec_free(&cuts);
 	return done;

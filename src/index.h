@@ -6,8 +6,14 @@
  * (IPv4 addresses, IPv6 addresses, ports) is cut at every range boundary of
  * every rule into intervals; each interval lists, in file order, the rules
  * whose set holds it. A rule is filed under its addresses if it has an
- * `addr`, else under its ports if it has a `port`, else in the list every
- * lookup sees. First match is kept: the candidate lists are merged in rule
+ * `addr`, under its ports if it has a `port` (both, when it has both), and
+ * in the list every lookup sees when it has neither. Each interval keeps two
+ * lists: the rules filed in that dimension only ("one") and the rules with
+ * both an addr and a port ("both"). A rule of the second kind can match only
+ * a call whose address and port both list it, so the shorter of the two
+ * "both" lists is enough, and a call whose address or port no rule of that
+ * kind holds never looks at them: one host with a hundred ports costs what
+ * one rule does. First match is kept: the candidate lists are merged in rule
  * order and the first candidate whose other matchers match decides.
  */
 #ifndef SOCKSHIM_INDEX_H
@@ -20,8 +26,9 @@
 #include "netset.h"
 
 /* One dimension: interval i starts at key i and runs to the next one's start
- * (the last one to the end of the key space); its rules are ids[start[i] ..
- * start[i + 1]). IPv6 keeps its starts as 128-bit keys (lo). IPv4 addresses
+ * (the last one to the end of the key space); its rules filed here only are
+ * ids[start[i] .. start[i + 1]), its rules with both an addr and a port
+ * bids[bstart[i] .. bstart[i + 1]). IPv6 keeps its starts as 128-bit keys (lo). IPv4 addresses
  * and ports keep them as 32-bit keys (lo32), with a table by the key's top
  * 8 bits: bucket[b] is the first interval that starts at or after
  * b << shift, so a decision searches only the starts that share its key's
@@ -30,6 +37,7 @@ struct ss_index_dim {
 	const uint32_t *lo32, *bucket;
 	const struct ss_u128 *lo;
 	const uint32_t *start, *ids;
+	const uint32_t *bstart, *bids;
 	uint32_t n;
 	unsigned shift;
 };
@@ -45,17 +53,37 @@ struct ss_index {
 /* The start of interval i, as a 128-bit key whatever the dimension. */
 struct ss_u128 ss_index_key(const struct ss_index_dim *d, uint32_t i);
 
-/* The candidate rules of one dimension for key k (an empty list when the
- * dimension has none). */
-void ss_index_lookup(const struct ss_index_dim *d, struct ss_u128 k, const uint32_t **ids, uint32_t *n);
+/* The candidate rules of one dimension for a key: the rules filed in this
+ * dimension only, and those with both an addr and a port. */
+struct ss_index_hit {
+	const uint32_t *one, *both;
+	uint32_t n_one, n_both;
+};
 
-/* The same for a 32-bit dimension (IPv4, ports), on the decision's path:
- * the count of candidates, their ids in *ids. */
-static inline uint32_t ss_index_lookup32(const struct ss_index_dim *d, uint32_t k, const uint32_t **ids)
+/* The interval that holds key k, or UINT32_MAX when none does. */
+uint32_t ss_index_find(const struct ss_index_dim *d, struct ss_u128 k);
+
+/* The candidates of interval i (UINT32_MAX: none). */
+static inline void ss_index_hit_of(const struct ss_index_dim *d, uint32_t i, struct ss_index_hit *h)
+{
+	if (i == UINT32_MAX) {
+		h->n_one = h->n_both = 0;
+		h->one = h->both = NULL;
+		return;
+	}
+	h->one = d->ids + d->start[i];
+	h->n_one = d->start[i + 1] - d->start[i];
+	h->both = d->bids + d->bstart[i];
+	h->n_both = d->bstart[i + 1] - d->bstart[i];
+}
+
+/* ss_index_find for a 32-bit dimension (IPv4, ports), on the decision's
+ * path: a search of the starts that share k's top byte. */
+static inline uint32_t ss_index_find32(const struct ss_index_dim *d, uint32_t k)
 {
 	if (!d->n)
-		return 0;
-	uint32_t b = k >> d->shift, first = d->bucket[b], len = d->bucket[b + 1] - first, i;
+		return UINT32_MAX;
+	uint32_t b = k >> d->shift, first = d->bucket[b], len = d->bucket[b + 1] - first;
 	if (len && d->lo32[first] <= k) { /* the last start <= k, by halving */
 		const uint32_t *p = d->lo32 + first;
 		while (len > 1) {
@@ -63,14 +91,19 @@ static inline uint32_t ss_index_lookup32(const struct ss_index_dim *d, uint32_t 
 			p = p[half] <= k ? p + half : p;
 			len -= half;
 		}
-		i = (uint32_t)(p - d->lo32);
-	} else if (first) { /* the interval from an earlier bucket runs on */
-		i = first - 1;
-	} else {
-		return 0;
+		return (uint32_t)(p - d->lo32);
 	}
-	*ids = d->ids + d->start[i];
-	return d->start[i + 1] - d->start[i];
+	return first ? first - 1 : UINT32_MAX; /* the interval from an earlier bucket runs on */
+}
+
+/*
+ * Can some rule of the index hold a call with these two hits, its address's
+ * and its port's? false is certain: no rule filed by address or port can
+ * match. (Rules with neither are in `always`, which the caller asks.)
+ */
+static inline bool ss_index_may_hold(const struct ss_index_hit *a, const struct ss_index_hit *p)
+{
+	return a->n_one || p->n_one || (a->n_both && p->n_both);
 }
 
 struct ss_rule;

@@ -3,7 +3,7 @@
  *
  *   sockshim [-p POLICY] [-l LOG] [-v] [-n] [--seccomp] [--] COMMAND [ARG...]
  *   sockshim check POLICY...
- *   sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME]
+ *   sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME] [--family ipv4|ipv6|dual]
  *
  * Running a command execs it in place with the shim prepended to LD_PRELOAD,
  * so its exit status, its death by a signal and every signal sent to it are
@@ -25,7 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "actions.h"
+#include "decide.h"
 #include "fmt.h"
 #include "netset.h"
 #include "policy.h"
@@ -41,7 +42,7 @@
 static const char usage[] =
 	"usage: sockshim [-p POLICY] [-l LOG] [-v] [-n] [--seccomp] [--] COMMAND [ARG...]\n"
 	"       sockshim check POLICY...\n"
-	"       sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME]\n"
+	"       sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME] [--family ipv4|ipv6|dual]\n"
 	"\n"
 	"Run COMMAND with libsockshim preloaded, enforcing POLICY on its sockets.\n"
 	"  -p POLICY  the policy file (default: $SOCKSHIM_POLICY, else " SYSCONFDIR_TEXT ")\n"
@@ -146,11 +147,36 @@ static bool kernel_has_port_range(void)
 	return ok;
 }
 
+/* An IPv6 address that is not IPv4-mapped: no AF_INET socket takes it. */
+static bool only_v6(const struct ss_addr *a)
+{
+	uint32_t v4;
+	return a->family == 6 && !ss_addr_v4_view(a, &v4);
+}
+
+/* Rules that can never apply as written: whatever the call, they fail or
+ * never match (the man page lists them). */
+static void lint_impossible(const struct ss_policy *p, const struct ss_rule *r)
+{
+	bool v4only = r->families == SS_FAM_V4;
+	/* (a rewrite to IPv6 with family = ipv4 is an error of the policy) */
+	for (unsigned k = 0; v4only && k < r->nsource; k++)
+		if (only_v6(&r->source[k])) {
+			warn(p, r->line_source, "rule '%s': an IPv6 source with 'family = ipv4' can never be bound (EAFNOSUPPORT)", r->name);
+			break;
+		}
+	if (v4only && r->has_addr && r->addr.n4 == 0)
+		warn(p, r->line, "rule '%s' can never match: 'family = ipv4' with only IPv6 addresses in 'addr'", r->name);
+	if (r->ops == SS_OPBIT(SS_OP_LISTEN) && r->protos == SS_PROTO_UDP)
+		warn(p, r->line, "rule '%s' can never match: listen is never called on a UDP socket", r->name);
+}
+
 static void lint(const struct ss_policy *p)
 {
 	long unpriv = read_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
 	for (unsigned i = 0; i < p->nrules; i++) {
 		const struct ss_rule *r = &p->rules[i];
+		lint_impossible(p, r);
 		for (unsigned j = 0; j < i; j++) {
 			if (shadows(&p->rules[j], r)) {
 				warn(p, r->line, "rule '%s' can never match: rule '%s' (line %u) comes first and matches every call it does",
@@ -284,20 +310,60 @@ static void explain_rule(const struct ss_rule *r, enum ss_op op, const struct ss
 								  : "process (each process starts at its own random point)");
 }
 
+/* explain's v6only callback: the state --family gave (decide.h) */
+static int given_v6only(void *ctx)
+{
+	return *(const int *)ctx;
+}
+
+/* What the real call does with the rule's rewrite on this socket, through
+ * the action the front ends carry out (actions.h). */
+static void explain_effective(const struct ss_rule *r, const struct ss_callsite *cs)
+{
+	struct ss_call c = { 0 };
+	c.op = cs->op;
+	c.proto = cs->proto;
+	c.family = cs->family;
+	c.app = *cs->addr;
+	c.rule = r;
+	ss_actions_init(&c.acts);
+	struct ss_addr t = c.app;
+	if (ss_act_rewrite(&c, &t)) {
+		fputs("  effective address: ", stdout);
+		print_addr(&t, true);
+		putchar('\n');
+	} else {
+		puts("  effective address: none, the call fails with EAFNOSUPPORT (an IPv6 address for an AF_INET socket)");
+	}
+}
+
 static int cmd_explain(int argc, char **argv)
 {
-	const char *program = NULL;
-	if (argc == 6 && strcmp(argv[4], "--program") == 0)
-		program = argv[5];
-	else if (argc != 4) {
+	const char *program = NULL, *family = NULL;
+	if (argc < 4 || argc % 2) {
 		fputs(usage, stderr);
 		return EX_USAGE;
 	}
-	struct ss_opdesc d = { 0 };
+	for (int i = 4; i < argc; i += 2) {
+		const char *w = argv[i];
+		if (strcmp(w, "--program") == 0) {
+			program = argv[i + 1];
+		} else if (strcmp(w, "--family") == 0) {
+			family = argv[i + 1];
+			if (strcmp(family, "ipv4") != 0 && strcmp(family, "ipv6") != 0 && strcmp(family, "dual") != 0) {
+				fprintf(stderr, "sockshim: explain: --family must be ipv4, ipv6 or dual, not '%s'\n", family);
+				return EX_USAGE;
+			}
+		} else {
+			fputs(usage, stderr);
+			return EX_USAGE;
+		}
+	}
+	struct ss_callsite cs = { 0 };
 	bool found = false;
 	for (int op = 0; op < SS_OP_COUNT; op++)
 		if (strcmp(argv[1], ss_op_name((enum ss_op)op)) == 0) {
-			d.op = (enum ss_op)op;
+			cs.op = (enum ss_op)op;
 			found = true;
 		}
 	if (!found) {
@@ -305,9 +371,9 @@ static int cmd_explain(int argc, char **argv)
 		return EX_USAGE;
 	}
 	if (strcmp(argv[2], "tcp") == 0)
-		d.proto = SS_PROTO_TCP;
+		cs.proto = SS_PROTO_TCP;
 	else if (strcmp(argv[2], "udp") == 0)
-		d.proto = SS_PROTO_UDP;
+		cs.proto = SS_PROTO_UDP;
 	else {
 		fprintf(stderr, "sockshim: explain: PROTO must be tcp or udp, not '%s'\n", argv[2]);
 		return EX_USAGE;
@@ -318,8 +384,27 @@ static int cmd_explain(int argc, char **argv)
 		fprintf(stderr, "sockshim: explain: ADDR:PORT must look like 10.0.0.1:80 or [::1]:80, not '%s'\n", argv[3]);
 		return EX_USAGE;
 	}
-	d.family = a.family == 6 ? SS_FAM_V6 : SS_FAM_V4;
-	d.addr = &a;
+	/* The socket: as --family says, else what the address implies; an IPv6
+	 * wildcard is dual-stack unless net.ipv6.bindv6only says otherwise, as
+	 * for a program that leaves IPV6_V6ONLY alone. */
+	if (!family)
+		family = a.family == 4 ? "ipv4" : read_sysctl("/proc/sys/net/ipv6/bindv6only", 0) ? "ipv6" : "dual";
+	int v6only = strcmp(family, "dual") != 0;
+	cs.family = strcmp(family, "ipv4") == 0 ? SS_FAM_V4 : SS_FAM_V6;
+	if (cs.family == SS_FAM_V4 && a.family == 6) {
+		printf("%s %s %s\nno rule applies: the kernel refuses an IPv6 address on an AF_INET socket (EAFNOSUPPORT)\n", argv[1], argv[2], argv[3]);
+		return 0;
+	}
+	/* An IPv6 socket is given IPv4 as a program gives it: 0.0.0.0 as ::
+	 * (how dual-stack programs ask for it), other addresses v4-mapped. */
+	if (cs.family == SS_FAM_V6 && a.family == 4 && !ss_addr_is_any(&a))
+		ss_addr_for_family(&a, 6);
+	else if (cs.family == SS_FAM_V6 && a.family == 4)
+		a = (struct ss_addr){ .family = 6, .port = a.port };
+	cs.addr = &a;
+	cs.argv0 = program;
+	cs.v6only = given_v6only;
+	cs.ctx = &v6only;
 
 	struct ss_policy *p = ss_policy_load(argv[0], report, NULL);
 	if (!p || p->nerrors) {
@@ -328,21 +413,30 @@ static int cmd_explain(int argc, char **argv)
 	}
 	/* Without --program, rules that name programs cannot match. */
 	ss_policy_bind_program(p, program ? program : "", NULL);
-	const struct ss_rule *r = ss_decide(p, &d);
+	const struct ss_rule *r = ss_decide_call(p, &cs, NULL);
 	printf("%s %s %s", argv[1], argv[2], argv[3]);
 	if (program)
 		printf(" (program %s)", program);
+	if (cs.family == SS_FAM_V6) {
+		printf(" on an AF_INET6 socket, IPV6_V6ONLY=%d%s: the program passes ", v6only, v6only ? "" : " (dual-stack)");
+		print_addr(&a, true);
+	}
 	puts("");
 	if (r) {
-		explain_rule(r, d.op, p);
+		explain_rule(r, cs.op, p);
+		if (r->has_rewrite && !r->deny)
+			explain_effective(r, &cs);
 	} else {
 		puts("no rule matches: the call passes through untouched");
 		if (!program)
-			for (unsigned i = 0; i < p->nrules; i++)
-				if (p->rules[i].nprograms && ss_rule_matches(&p->rules[i], &(struct ss_opdesc){ d.op, d.proto, d.family, d.addr, p->rules[i].programs[0] })) {
+			for (unsigned i = 0; i < p->nrules; i++) {
+				struct ss_callsite other = cs;
+				other.argv0 = p->rules[i].programs ? p->rules[i].programs[0] : NULL;
+				if (p->rules[i].nprograms && ss_decide_call(p, &other, NULL) == &p->rules[i]) {
 					printf("(rule '%s' at line %u would match for some programs: give --program NAME)\n", p->rules[i].name, p->rules[i].line);
 					break;
 				}
+			}
 	}
 	ss_policy_free(p);
 	return 0;

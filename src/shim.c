@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "actions.h"
-#include "engine.h"
+#include "decide.h"
 #include "fdtab.h"
 #include "fmt.h"
 #include "index.h"
@@ -30,6 +30,7 @@
 #include "peek.h"
 #include "real.h"
 #include "rotate.h"
+#include "screen.h"
 #include "setup.h"
 
 enum { ST_NEW, ST_LOADING, ST_READY };
@@ -272,36 +273,11 @@ static int read_addr(struct ss_addr *a, const struct sockaddr *sa, socklen_t len
 	return got <= 0 ? got : ss_addr_from_sockaddr(a, (struct sockaddr *)&copy, len);
 }
 
-/*
- * false when no rule can hold the address in copy, whatever the op: the rule
- * index has no candidate for its IP or its port. That is the common
- * pass-through under a large policy, answered before the address is parsed
- * or the socket looked up. true when some rule may (or there is no index).
- */
+/* false when no rule can hold the address in copy (screen.h); true when
+ * some rule may, or there is no index to ask. */
 HOT bool some_rule_may_hold(const struct sockaddr_storage *copy, socklen_t len)
 {
-	const struct ss_index *x = g_screen;
-	if (!x)
-		return true;
-	const uint32_t *ids;
-	if (copy->ss_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)copy;
-		return ss_index_lookup32(&x->dim[SS_DIM_V4], ntohl(in->sin_addr.s_addr), &ids) ||
-		       ss_index_lookup32(&x->dim[SS_DIM_PORT], ntohs(in->sin_port), &ids);
-	}
-	if (copy->ss_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)copy;
-		if (ss_index_lookup32(&x->dim[SS_DIM_PORT], ntohs(in6->sin6_port), &ids))
-			return true;
-		const uint8_t *b = in6->sin6_addr.s6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) /* matched as IPv4 */
-			return ss_index_lookup32(&x->dim[SS_DIM_V4],
-						 (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15], &ids);
-		uint32_t n;
-		ss_index_lookup(&x->dim[SS_DIM_V6], ss_u128_from_bytes(b), &ids, &n);
-		return n != 0;
-	}
-	return true; /* a short IPv6 length: the whole decision */
+	return !g_screen || ss_screen_may_hold(g_screen, copy, len);
 }
 
 /* Will the shim look at this call at all (a rule for op, or the debug log)? */
@@ -353,8 +329,8 @@ static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct soc
 	c->failed = false;
 	c->rule = NULL;
 	if (rules_for(op)) {
-		struct ss_opdesc d = { op, c->proto, c->family, &c->app, NULL };
-		c->rule = ss_decide(g_policy, &d);
+		struct ss_callsite s = { op, c->proto, c->family, &c->app, NULL, NULL, fdtab_ask_v6only, &c->fd };
+		c->rule = ss_decide_call(g_policy, &s, NULL);
 	}
 	/* the action strings are only for the log line of a decision */
 	if (c->rule) {
@@ -469,8 +445,8 @@ static uint32_t listen_decision(const struct ss_call *c)
 {
 	if (!g_policy || !(g_policy->op_mask & SS_OPBIT(SS_OP_LISTEN)) || c->proto != SS_PROTO_TCP)
 		return 0;
-	struct ss_opdesc d = { SS_OP_LISTEN, c->proto, c->family, &c->app, NULL };
-	const struct ss_rule *r = ss_decide(g_policy, &d);
+	struct ss_callsite s = { SS_OP_LISTEN, c->proto, c->family, &c->app, NULL, NULL, fdtab_ask_v6only, (void *)&c->fd };
+	const struct ss_rule *r = ss_decide_call(g_policy, &s, NULL);
 	uint32_t idx = r ? (uint32_t)(r - g_policy->rules) + 1 : 0;
 	return FD_LISTEN_SET | (idx <= 0xffff ? idx << FD_LISTEN_SHIFT : 0);
 }
@@ -847,7 +823,7 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 			break;
 		if (got == 0)
 			continue;
-		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, &a, NULL };
+		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, &a, NULL, false };
 		if (ss_decide(g_policy, &d))
 			return true;
 	}

@@ -42,7 +42,7 @@
 #include <unistd.h>
 
 #include "actions.h"
-#include "engine.h"
+#include "decide.h"
 #include "fdtab.h"
 #include "fmt.h"
 #include "log.h"
@@ -440,18 +440,14 @@ static void learn(struct ss_call *c, const struct pin *pin)
 static const struct ss_rule *decide(struct job *j)
 {
 	struct ss_call *c = &j->c;
-	struct ss_opdesc d = { c->op, c->proto, c->family, &c->app, "" };
-	if (!g_programs)
-		return ss_decide(g_policy, &d);
-	/* a rule's program matches argv[0] or the executable: the first rule
-	 * matching either is the earlier of the two answers */
 	char argv0[256], exe[256];
-	target_names(j->pid, argv0, exe, sizeof(argv0));
-	d.program = argv0;
-	const struct ss_rule *a = ss_decide(g_policy, &d);
-	d.program = exe;
-	const struct ss_rule *b = exe[0] ? ss_decide(g_policy, &d) : NULL;
-	return !a ? b : !b ? a : (a < b ? a : b);
+	struct ss_callsite s = { c->op, c->proto, c->family, &c->app, "", NULL, fdtab_ask_v6only, &j->fd };
+	if (g_programs) { /* a rule's program matches argv[0] or the executable */
+		target_names(j->pid, argv0, exe, sizeof(argv0));
+		s.argv0 = argv0;
+		s.exe = exe;
+	}
+	return ss_decide_call(g_policy, &s, NULL);
 }
 
 /*

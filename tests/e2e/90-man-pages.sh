@@ -86,6 +86,7 @@ absent=""
 for o in "${accepted[@]}"; do
 	case $o in
 	--program) printf '%s\n' "$commands" | grep -Eq -- "^ +explain .*\[--program NAME\]" ;;
+	--family) printf '%s\n' "$commands" | grep -Eq -- "^ +explain .*\[--family ipv4\|ipv6\|dual\]" ;;
 	-*) printf '%s\n' "$options" | grep -Eq -- "^ +(-[a-z], )?$o( |,|\$)" ;;
 	*) printf '%s\n' "$commands" | grep -Eq -- "^ +$o POLICY" ;;
 	esac || absent="$absent $o"

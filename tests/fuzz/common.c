@@ -278,11 +278,14 @@ static struct ss_u128 u128_of(unsigned __int128 v)
 	return k;
 }
 
-/* index.h: a rule is filed under its addresses if it has an `addr`, else
- * under its ports if it has a `port`, else in the list every lookup sees. */
-static bool filed_in(const struct ss_rule *r, int d)
+/* index.h: a rule is filed under its addresses if it has an `addr`, under
+ * its ports if it has a `port`, in the list every lookup sees if neither;
+ * in an interval's "both" list when it has both, else in its "one" list. */
+static bool filed_in(const struct ss_rule *r, int d, bool both)
 {
-	return d == SS_DIM_PORT ? !r->has_addr && r->has_port : r->has_addr;
+	if (both != (r->has_addr && r->has_port))
+		return false;
+	return d == SS_DIM_PORT ? r->has_port : r->has_addr;
 }
 
 static bool holds(const struct ss_rule *r, int d, unsigned __int128 k)
@@ -305,24 +308,29 @@ static bool holds(const struct ss_rule *r, int d, unsigned __int128 k)
 	return false;
 }
 
-/* The lookup of k lists exactly the rules filed in d that hold k, in rule order. */
+/* The lookup of k lists exactly the rules filed in d that hold k, in rule
+ * order, each in its list. */
 static void check_lookup(const struct ss_policy *p, const struct ss_index_dim *dim, int d, unsigned __int128 k)
 {
-	const uint32_t *ids;
-	uint32_t n, at = 0;
-	ss_index_lookup(dim, u128_of(k), &ids, &n);
+	struct ss_index_hit h;
+	ss_index_hit_of(dim, ss_index_find(dim, u128_of(k)), &h);
 	if (d != SS_DIM_V6) { /* the decision's own search agrees */
-		const uint32_t *ids32 = NULL;
-		uint32_t n32 = ss_index_lookup32(dim, (uint32_t)k, &ids32);
-		CHECK(n32 == n && (!n || ids32 == ids));
+		struct ss_index_hit h32;
+		ss_index_hit_of(dim, ss_index_find32(dim, (uint32_t)k), &h32);
+		CHECK(h32.n_one == h.n_one && (!h.n_one || h32.one == h.one));
+		CHECK(h32.n_both == h.n_both && (!h.n_both || h32.both == h.both));
 	}
-	for (uint32_t r = 0; r < p->nrules; r++) {
-		if (!filed_in(&p->rules[r], d) || !holds(&p->rules[r], d, k))
-			continue;
-		CHECK(at < n && ids[at] == r);
-		at++;
+	for (int both = 0; both < 2; both++) {
+		const uint32_t *ids = both ? h.both : h.one;
+		uint32_t n = both ? h.n_both : h.n_one, at = 0;
+		for (uint32_t r = 0; r < p->nrules; r++) {
+			if (!filed_in(&p->rules[r], d, both) || !holds(&p->rules[r], d, k))
+				continue;
+			CHECK(at < n && ids[at] == r);
+			at++;
+		}
+		CHECK(at == n);
 	}
-	CHECK(at == n);
 }
 
 static void check_index(const struct ss_policy *p)
@@ -339,8 +347,10 @@ static void check_index(const struct ss_policy *p)
 		if (!dim->n)
 			continue;
 		CHECK((dim->lo || dim->lo32) && dim->start && dim->ids && dim->start[0] == 0);
+		CHECK(dim->bstart && dim->bids && dim->bstart[0] == 0);
 		for (uint32_t i = 0; i < dim->n; i++) {
 			CHECK(dim->start[i] <= dim->start[i + 1]);
+			CHECK(dim->bstart[i] <= dim->bstart[i + 1]);
 			if (i)
 				CHECK(k128(ss_index_key(dim, i - 1)) < k128(ss_index_key(dim, i)));
 		}

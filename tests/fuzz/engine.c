@@ -187,8 +187,9 @@ static bool ref_matches(const struct ss_rule *r, const struct ss_opdesc *d, bool
 		return false;
 	if (r->has_port && !ref_in_portset(&r->port, d->addr->port))
 		return false;
-	if (r->has_addr && !ref_in_ipset(&r->addr, d->addr))
-		return false;
+	static const struct ss_addr any4 = { .family = 4 };
+	if (r->has_addr && !ref_in_ipset(&r->addr, d->addr) && !(d->dual && ref_in_ipset(&r->addr, &any4)))
+		return false; /* a dual-stack :: takes 0.0.0.0 too (POLICY.md) */
 	return true;
 }
 
@@ -368,6 +369,9 @@ static void decide_mode(const uint8_t *h, const char *argv0, const char *exe, co
 		.addr = &a,
 		.program = program,
 	};
+	static const uint8_t zero16[16];
+	/* a bind or listen of :: on a dual-stack socket, half the time it could be one */
+	d.dual = d.family == SS_FAM_V6 && a.family == 6 && !memcmp(a.ip, zero16, 16) && d.op <= SS_OP_LISTEN && (h[H_PICK] & 1);
 	const struct ss_rule *want = NULL;
 	for (unsigned i = 0; i < p->nrules; i++) {
 		const struct ss_rule *r = &p->rules[i];
