@@ -77,9 +77,11 @@ static uint32_t interval_of(const struct ss_index_dim *d, struct ss_u128 k)
 
 uint32_t ss_index_find(const struct ss_index_dim *d, struct ss_u128 k)
 {
-	uint32_t i = interval_of(d, k); /* n: no interval holds k */
-	return i >= d->n ? UINT32_MAX : i;
+	return interval_of(d, k); /* n: no interval holds k */
 }
+
+/* The marks of a dimension no rule is filed in: the one "none" entry. */
+static const uint8_t no_marks[1];
 
 /* Copy the first n interval starts into the arena in the form the
  * dimension keeps them. */
@@ -135,6 +137,7 @@ static bool build_dim(struct arena *a, const struct ss_rule *rules, uint32_t nru
 		}
 	}
 	memset(out, 0, sizeof(*out));
+	out->mark = no_marks;
 	if (!ok || nranges == 0) {
 		vec_free(&cuts);
 		return ok;
@@ -205,9 +208,38 @@ static bool build_dim(struct arena *a, const struct ss_rule *rules, uint32_t nru
 	out->ids = ids[0];
 	out->bstart = start[1];
 	out->bids = ids[1];
+	uint8_t *mark = arena_alloc(a, n + 1);
+	if (!mark) {
+		vec_free(&cuts);
+		return false;
+	}
+	for (uint32_t i = 0; i <= n; i++)
+		mark[i] = (uint8_t)(i < keep && start[0][i + 1] > start[0][i] ? SS_MARK_ONE : 0) |
+			  (uint8_t)(i < keep && start[1][i + 1] > start[1][i] ? SS_MARK_BOTH : 0);
+	out->mark = mark;
 	bool done = keep_keys(a, d, c, keep, out);
 	vec_free(&cuts);
 	return done;
+}
+
+/* A 2-bit mark table of 65536 entries for dimension d: entry k is the
+ * union of the marks of the intervals that meet keys k << shift ..
+ * (k + 1) << shift - 1. */
+static const uint8_t *marks2(struct arena *a, const struct ss_index_dim *d, unsigned shift)
+{
+	uint8_t *m = arena_alloc(a, 65536 / 4);
+	if (!m)
+		return NULL;
+	memset(m, 0, 65536 / 4);
+	for (uint32_t i = 0; i < d->n; i++) {
+		if (!d->mark[i])
+			continue;
+		uint32_t lo = d->lo32[i] >> shift;
+		uint32_t hi = i + 1 < d->n ? (d->lo32[i + 1] - 1) >> shift : 65535;
+		for (uint32_t k = lo; k <= hi; k++)
+			m[k >> 2] |= (uint8_t)(d->mark[i] << ((k & 3) * 2));
+	}
+	return m;
 }
 
 const struct ss_index *ss_index_build(struct arena *a, const struct ss_rule *rules, uint32_t n)
@@ -231,5 +263,12 @@ const struct ss_index *ss_index_build(struct arena *a, const struct ss_rule *rul
 			always[j++] = r;
 	x->always = always;
 	x->nalways = k;
+	x->addr_one = false;
+	for (uint32_t r = 0; r < n; r++)
+		x->addr_one |= rules[r].has_addr && !rules[r].has_port;
+	x->port_marks = marks2(a, &x->dim[SS_DIM_PORT], 0);
+	x->v4_marks = marks2(a, &x->dim[SS_DIM_V4], 16);
+	if (!x->port_marks || !x->v4_marks)
+		return NULL;
 	return x;
 }

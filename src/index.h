@@ -38,6 +38,10 @@ struct ss_index_dim {
 	const struct ss_u128 *lo;
 	const uint32_t *start, *ids;
 	const uint32_t *bstart, *bids;
+	/* mark[i]: SS_MARK_ONE when interval i lists rules of this dimension
+	 * only, SS_MARK_BOTH when it lists rules with an addr and a port;
+	 * mark[n] is 0 (what a key no interval holds finds) */
+	const uint8_t *mark;
 	uint32_t n;
 	unsigned shift;
 };
@@ -48,7 +52,18 @@ struct ss_index {
 	struct ss_index_dim dim[SS_DIMS];
 	const uint32_t *always; /* rules with neither addr nor port */
 	uint32_t nalways;
+	bool addr_one;          /* some rule has an addr and no port */
+	/* The marks again, 2 bits per key, for the screen's quick answer:
+	 * port_marks exact, one entry per port; v4_marks one entry per /16,
+	 * the union of the marks of every interval that meets it. */
+	const uint8_t *port_marks, *v4_marks;
 };
+
+/* Entry k of a 2-bit mark table. */
+static inline unsigned ss_index_marks2(const uint8_t *m, uint32_t k)
+{
+	return (m[k >> 2] >> ((k & 3) * 2)) & 3u;
+}
 
 /* The start of interval i, as a 128-bit key whatever the dimension. */
 struct ss_u128 ss_index_key(const struct ss_index_dim *d, uint32_t i);
@@ -60,13 +75,16 @@ struct ss_index_hit {
 	uint32_t n_one, n_both;
 };
 
-/* The interval that holds key k, or UINT32_MAX when none does. */
+#define SS_MARK_ONE 1u
+#define SS_MARK_BOTH 2u
+
+/* The interval that holds key k, or d->n when none does. */
 uint32_t ss_index_find(const struct ss_index_dim *d, struct ss_u128 k);
 
-/* The candidates of interval i (UINT32_MAX: none). */
+/* The candidates of interval i (d->n: none). */
 static inline void ss_index_hit_of(const struct ss_index_dim *d, uint32_t i, struct ss_index_hit *h)
 {
-	if (i == UINT32_MAX) {
+	if (i >= d->n) {
 		h->n_one = h->n_both = 0;
 		h->one = h->both = NULL;
 		return;
@@ -82,7 +100,7 @@ static inline void ss_index_hit_of(const struct ss_index_dim *d, uint32_t i, str
 static inline uint32_t ss_index_find32(const struct ss_index_dim *d, uint32_t k)
 {
 	if (!d->n)
-		return UINT32_MAX;
+		return 0;
 	uint32_t b = k >> d->shift, first = d->bucket[b], len = d->bucket[b + 1] - first;
 	if (len && d->lo32[first] <= k) { /* the last start <= k, by halving */
 		const uint32_t *p = d->lo32 + first;
@@ -93,7 +111,17 @@ static inline uint32_t ss_index_find32(const struct ss_index_dim *d, uint32_t k)
 		}
 		return (uint32_t)(p - d->lo32);
 	}
-	return first ? first - 1 : UINT32_MAX; /* the interval from an earlier bucket runs on */
+	return first ? first - 1 : d->n; /* the interval from an earlier bucket runs on */
+}
+
+/*
+ * The screen's question, from the marks of the address's interval (am) and
+ * the port's (pm): can some rule filed by address or port hold the call?
+ * false is certain; true means the candidate lists must be walked.
+ */
+static inline bool ss_index_marks_may_hold(unsigned am, unsigned pm)
+{
+	return ((am | pm) & SS_MARK_ONE) || (am & pm & SS_MARK_BOTH);
 }
 
 /*

@@ -10,6 +10,16 @@
 #           port = 1000-1999, which the loop never uses (127.0.0.1, ports 0
 #           and 9300): every call is looked at, and no rule matches (the rule
 #           index answers that no rule holds the address or the port).
+# and, for instructions only (callgrind), policies of the shapes users write,
+# 100 and 1,000 rules each, every rule on connect, bind and send, none
+# matching the loop's calls:
+#   addr100, addr1000      one host, many ports: addr = 127.0.0.0/8 (the
+#                          loop's own address), port = 1001, 1002, ...
+#   port100, port1000      many hosts, one port: addr = 10.x.y.0/24 each,
+#                          port = 9300, 9301 (the loop's own ports)
+#   nested100, nested1000  CIDRs inside each other around the loop's address
+#                          (127.0.0.0/8 to /32), port = 1001, 1002, ...
+# (socket+close, bind, connect and sendto; target <= +150 per call as above)
 # connect is a UDP connect on one socket (it sets the default destination: no
 # handshake, so the loop measures connect itself, not a listener's accept).
 # bind is measured as the loop socket+bind+close minus the loop socket+close.
@@ -37,6 +47,8 @@
 SN=${BENCH_PT_STRACE_N:-2000}
 CN=${BENCH_PT_CALLGRIND_N:-5000}
 OPS="socket bind connect setsockopt sendto"
+SHAPES="addr100 addr1000 port100 port1000 nested100 nested1000"
+SHAPE_OPS="socket bind connect sendto"
 LIMIT_INSN=150
 
 # pre CFG: the environment prefix for a run (nothing for bare)
@@ -87,6 +99,14 @@ measure() {
 		done
 		note "callgrind: $op done"
 	done
+	for op in $SHAPE_OPS; do
+		for cfg in $SHAPES; do
+			cg $cfg $op $CN 9300 &
+			cg $cfg $op $((2 * CN)) 9301 &
+			wait
+		done
+		note "callgrind, policy shapes: $op done"
+	done
 }
 
 dispatch "$@"
@@ -114,6 +134,29 @@ EOF
 	done
 } | policy 100.ini >/dev/null
 
+# shape NAME N: a policy of N rules of one shape (see the top)
+shape() {
+	local name=$1 n=$2 i
+	{
+		echo "[global]"
+		echo "log_level = warn"
+		for i in $(seq 1 "$n"); do
+			echo
+			echo "[s$i]"
+			echo "on = connect, bind, send"
+			case $name in
+			addr) echo "addr = 127.0.0.0/8"; echo "port = $((1000 + i))" ;;
+			port) echo "addr = 10.$((i / 256)).$((i % 256)).0/24"; echo "port = 9300, 9301" ;;
+			nested) echo "addr = 127.0.0.0/$((8 + i % 25))"; echo "port = $((1000 + i))" ;;
+			esac
+			echo "sockopt = SO_KEEPALIVE=1"
+		done
+	} | policy "$name$n.ini" >/dev/null
+}
+for n in 100 1000; do
+	for s in addr port nested; do shape $s $n; done
+done
+
 note "strace N=$SN and $((2 * SN)), callgrind N=$CN and $((2 * CN)); ops: $OPS"
 in_netns measure
 
@@ -131,14 +174,23 @@ slope() {
 }
 sub() { awk -v a="$1" -v b="$2" -v p="${3:-4}" 'BEGIN { printf "%.*f\n", p, a - b }'; }
 label() { [ "$1" = socket ] && echo "socket+close" || echo "$1"; }
-pname() { [ "$1" = empty ] && echo "empty policy" || echo "100 rules, none matching"; }
+pname() {
+	case $1 in
+	empty) echo "empty policy" ;;
+	100) echo "100 rules, none matching" ;;
+	addr*) echo "${1#addr} rules on one address (127.0.0.0/8), other ports, none matching" ;;
+	port*) echo "${1#port} rules on other addresses, the loop's port, none matching" ;;
+	nested*) echo "${1#nested} rules, nested CIDRs around 127.0.0.1, other ports, none matching" ;;
+	esac
+}
 
 # every loop ran, none of its calls failed
 bad=$(grep -L 'failures=0 ' "$T"/out.* 2>/dev/null | wc -l)
 nout=$(ls "$T"/out.* 2>/dev/null | wc -l)
-[ "$nout" -eq 60 ] && [ "$bad" -eq 0 ] && verdict=pass || verdict=FAIL
+want_out=$((60 + $(echo $SHAPES | wc -w) * $(echo $SHAPE_OPS | wc -w) * 2))
+[ "$nout" -eq "$want_out" ] && [ "$bad" -eq 0 ] && verdict=pass || verdict=FAIL
 [ $verdict = FAIL ] && note "loops with failures or no result: $(grep -L 'failures=0 ' "$T"/out.* 2>/dev/null | head -5 | xargs -r -n1 basename)"
-row "loops run without a failed call (strace + callgrind runs)" - "$((nout - bad))/$nout" - "60/60" $verdict
+row "loops run without a failed call (strace + callgrind runs)" - "$((nout - bad))/$nout" - "$want_out/$want_out" $verdict
 
 declare -A S I # S[cfg.op] syscalls per iteration, I[cfg.op] instructions per iteration
 for cfg in bare empty 100; do
@@ -147,9 +199,14 @@ for cfg in bare empty 100; do
 		I[$cfg.$op]=$(slope ir $cfg $op $CN) || I[$cfg.$op]=
 	done
 done
+for cfg in $SHAPES; do
+	for op in $SHAPE_OPS; do
+		I[$cfg.$op]=$(slope ir $cfg $op $CN) || I[$cfg.$op]=
+	done
+done
 # bind alone: (socket+bind+close) - (socket+close)
-for cfg in bare empty 100; do
-	[ -n "${S[$cfg.bind]}" ] && [ -n "${S[$cfg.socket]}" ] && S[$cfg.bind]=$(sub "${S[$cfg.bind]}" "${S[$cfg.socket]}")
+for cfg in bare empty 100 $SHAPES; do
+	[ -n "${S[$cfg.bind]:-}" ] && [ -n "${S[$cfg.socket]:-}" ] && S[$cfg.bind]=$(sub "${S[$cfg.bind]}" "${S[$cfg.socket]}")
 	[ -n "${I[$cfg.bind]}" ] && [ -n "${I[$cfg.socket]}" ] && I[$cfg.bind]=$(sub "${I[$cfg.bind]}" "${I[$cfg.socket]}")
 done
 
@@ -177,8 +234,10 @@ for cfg in empty 100; do
 		"$(IFS=,; echo "${once[*]}" | sed 's/,/, /g') [$(IFS=/; echo "${per[*]}")]" - "start-up only" info
 done
 
-for cfg in empty 100; do
-	for op in $OPS; do
+for cfg in empty 100 $SHAPES; do
+	ops=$OPS
+	case $cfg in empty | 100) ;; *) ops=$SHAPE_OPS ;; esac
+	for op in $ops; do
 		b=${I[bare.$op]} s=${I[$cfg.$op]}
 		if [ -z "$b" ] || [ -z "$s" ]; then
 			row "instructions per call, $(label $op), $(pname $cfg) (a run failed)" - - - "≤ +$LIMIT_INSN" FAIL

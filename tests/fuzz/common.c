@@ -313,7 +313,16 @@ static bool holds(const struct ss_rule *r, int d, unsigned __int128 k)
 static void check_lookup(const struct ss_policy *p, const struct ss_index_dim *dim, int d, unsigned __int128 k)
 {
 	struct ss_index_hit h;
-	ss_index_hit_of(dim, ss_index_find(dim, u128_of(k)), &h);
+	uint32_t at_k = ss_index_find(dim, u128_of(k));
+	ss_index_hit_of(dim, at_k, &h);
+	/* the marks say which lists are not empty; the screen's 2-bit tables
+	 * agree (ports exactly, IPv4 by /16, a superset) */
+	unsigned m = dim->mark[at_k];
+	CHECK(m == ((h.n_one ? SS_MARK_ONE : 0u) | (h.n_both ? SS_MARK_BOTH : 0u)));
+	if (d == SS_DIM_PORT)
+		CHECK(ss_index_marks2(p->index->port_marks, (uint32_t)k) == m);
+	if (d == SS_DIM_V4)
+		CHECK((ss_index_marks2(p->index->v4_marks, (uint32_t)k >> 16) & m) == m);
 	if (d != SS_DIM_V6) { /* the decision's own search agrees */
 		struct ss_index_hit h32;
 		ss_index_hit_of(dim, ss_index_find32(dim, (uint32_t)k), &h32);

@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "index.h"
 #include "policy.h"
+#include "screen.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(uint32_t n)
@@ -136,6 +137,10 @@ static void indexed_equals_walk(void **state)
 			const struct ss_rule *want = walk(p, &d), *got = ss_decide(p, &d);
 			if (want != got)
 				fail_msg("round %u op %u: index says %s, walk says %s", round, k, got ? got->name : "-", want ? want->name : "-");
+			struct sockaddr_storage ss;
+			socklen_t sl = ss_addr_to_sockaddr(&a, &ss);
+			if (want && p->index && !p->index->nalways && !ss_screen_may_hold(p->index, &ss, sl))
+				fail_msg("round %u op %u: the screen turns away a call rule %s decides", round, k, want->name);
 			decided += want != NULL;
 			total++;
 		}
@@ -259,6 +264,11 @@ static void shaped_policies_equal_walk(void **state)
 					fail_msg("shape %u, %u rules, op %u: index says %s, walk says %s", sh, sizes[z], k,
 						 got ? got->name : "-", want ? want->name : "-");
 				decided += want != NULL;
+				/* the hooks' screen (screen.h) never turns away a call a rule decides */
+				struct sockaddr_storage ss;
+				socklen_t sl = ss_addr_to_sockaddr(&a, &ss);
+				if (want && !p->index->nalways && !ss_screen_may_hold(p->index, &ss, sl))
+					fail_msg("shape %u, %u rules, op %u: the screen turns away a call rule %s decides", sh, sizes[z], k, want->name);
 				if (!want && sh != WILDCARDS && (p->op_mask & SS_OPBIT(d.op))) {
 					/* the fast path: no rule looked at, or (nested: a
 					 * rule's address with another's port) one */
