@@ -30,6 +30,7 @@
 #include "netset.h"
 #include "policy.h"
 #include "run.h"
+#include "shadow.h"
 #include "supervise.h"
 
 #ifndef SOCKSHIM_VERSION
@@ -82,35 +83,6 @@ static void warn(const struct ss_policy *p, unsigned line, const char *fmt, ...)
 	nwarnings++;
 }
 
-static bool mask_covers(unsigned outer, unsigned inner)
-{
-	return outer == 0 || (inner != 0 && (outer & inner) == inner);
-}
-
-/* Every call b can match, a matches too (a comes first, so b never decides). */
-static bool shadows(const struct ss_rule *a, const struct ss_rule *b)
-{
-	if ((a->ops & b->ops) != b->ops || !mask_covers(a->protos, b->protos) || !mask_covers(a->families, b->families))
-		return false;
-	if (a->has_addr && (!b->has_addr || !ss_ipset_covers(&a->addr, &b->addr)))
-		return false;
-	if (a->has_port && (!b->has_port || !ss_portset_covers(&a->port, &b->port)))
-		return false;
-	if (a->nprograms) {
-		if (!b->nprograms)
-			return false;
-		for (unsigned i = 0; i < b->nprograms; i++) {
-			bool found = false;
-			for (unsigned j = 0; j < a->nprograms && !found; j++)
-				found = strcmp(a->programs[j], b->programs[i]) == 0 ||
-					(!strpbrk(b->programs[i], "*?[") && ss_glob_match(a->programs[j], b->programs[i]));
-			if (!found)
-				return false;
-		}
-	}
-	return true;
-}
-
 /* Can this host bind the address? (EADDRNOTAVAIL: not one of its own) */
 static int bind_probe(const struct ss_addr *a)
 {
@@ -138,25 +110,30 @@ static long read_sysctl(const char *path, long dflt)
 
 static bool kernel_has_port_range(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	uint32_t range = 60999u << 16 | 32768u;
-	bool ok = fd >= 0 && setsockopt(fd, IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE */, &range, sizeof(range)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
+	static int known = -1; /* asked once, not once per rule */
+	if (known < 0) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		uint32_t range = 60999u << 16 | 32768u;
+		known = fd >= 0 && setsockopt(fd, IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE */, &range, sizeof(range)) == 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	return known;
 }
 
 static void lint(const struct ss_policy *p)
 {
 	long unpriv = read_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
+	uint32_t *by = calloc(p->nrules ? p->nrules : 1, sizeof(*by));
+	long cut = by ? ss_shadow_find(p, SS_SHADOW_MAX_COMPARE, by) : -1;
+	if (cut < 0)
+		fprintf(stderr, "%s: note: out of memory: rules were not checked for shadowing\n", p->path);
 	for (unsigned i = 0; i < p->nrules; i++) {
 		const struct ss_rule *r = &p->rules[i];
-		for (unsigned j = 0; j < i; j++) {
-			if (shadows(&p->rules[j], r)) {
-				warn(p, r->line, "rule '%s' can never match: rule '%s' (line %u) comes first and matches every call it does",
-				     r->name, p->rules[j].name, p->rules[j].line);
-				break;
-			}
+		if (cut >= 0 && by[i] != UINT32_MAX) {
+			const struct ss_rule *a = &p->rules[by[i]];
+			warn(p, r->line, "rule '%s' can never match: rule '%s' (line %u) comes first and matches every call it does",
+			     r->name, a->name, a->line);
 		}
 		for (unsigned k = 0; k < r->nsource; k++) {
 			int e = bind_probe(&r->source[k]);
@@ -178,6 +155,11 @@ static void lint(const struct ss_policy *p)
 		if (r->has_source_port && r->rotate == SS_ROTATE_KERNEL && !kernel_has_port_range())
 			warn(p, r->line_rotate, "'rotate = kernel': this kernel has no IP_LOCAL_PORT_RANGE (6.3+); the shim rotates the window itself");
 	}
+	if (cut > 0)
+		fprintf(stderr, "%s: note: %ld rule%s compared with only the first %u earlier rules that could shadow them "
+			"(too many share their address, port and program): more of them may never match\n",
+			p->path, cut, cut == 1 ? " was" : "s were", (unsigned)SS_SHADOW_MAX_COMPARE);
+	free(by);
 }
 
 static int cmd_check(int argc, char **argv)
