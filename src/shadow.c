@@ -21,13 +21,21 @@ __extension__ typedef unsigned __int128 u128;
 #define NONE UINT32_MAX
 
 /* What a key's rules are: the matchers they have (A: addr, P: port, N:
- * neither) and the dimension the key is in. */
-enum tag { T_AP_ADDR4 = 1, T_AP_ADDR6, T_AP_PORT, T_A_ADDR4, T_A_ADDR6, T_P_PORT, T_N_PROG, T_N_GLOB };
+ * neither) and the dimension the key is in. Rules with both an addr and a
+ * port are filed under each pair of an address block and a port block (so
+ * thousands of rules on one address or one port range do not make a long
+ * list), or by their address blocks alone (T_APX) when they have too many
+ * pairs. */
+enum tag { T_AP4 = 1, T_AP6, T_APX4, T_APX6, T_A_ADDR4, T_A_ADDR6, T_P_PORT, T_N_PROG, T_N_GLOB, T_COUNT };
+
+/* Pairs of blocks one rule may be filed under. */
+#define MAX_PAIRS 1024
 
 struct bucket {
 	u128 prefix;
 	uint32_t head, tail, count;
-	uint8_t len, tag; /* tag 0: an empty slot */
+	uint16_t port, len; /* T_AP*: the port block's prefix; len = address length * 17 + port length */
+	uint8_t tag;        /* 0: an empty slot */
 };
 
 struct node {
@@ -39,6 +47,7 @@ struct table {
 	size_t cap, n;
 	struct vec nodes;
 	uint32_t first[16][4][4]; /* rules with neither addr, port nor program, by (ops, protos, families) */
+	bool alen[T_COUNT][129], plen[17]; /* the prefix lengths some key of a tag has */
 };
 
 static uint64_t mix64(uint64_t h)
@@ -51,9 +60,9 @@ static uint64_t mix64(uint64_t h)
 	return h;
 }
 
-static uint64_t key_hash(u128 prefix, unsigned len, unsigned tag)
+static uint64_t key_hash(u128 prefix, unsigned port, unsigned len, unsigned tag)
 {
-	return mix64((uint64_t)prefix ^ mix64((uint64_t)(prefix >> 64) ^ ((uint64_t)len << 8 | tag)));
+	return mix64((uint64_t)prefix ^ mix64((uint64_t)(prefix >> 64) ^ ((uint64_t)port << 32 | (uint64_t)len << 8 | tag)));
 }
 
 static uint64_t name_hash(const char *s)
@@ -64,21 +73,21 @@ static uint64_t name_hash(const char *s)
 	return mix64(h);
 }
 
-static struct bucket *slot_of(const struct table *t, u128 prefix, unsigned len, unsigned tag)
+static struct bucket *slot_of(const struct table *t, u128 prefix, unsigned port, unsigned len, unsigned tag)
 {
 	size_t mask = t->cap - 1;
-	for (size_t i = key_hash(prefix, len, tag) & mask;; i = (i + 1) & mask) {
+	for (size_t i = key_hash(prefix, port, len, tag) & mask;; i = (i + 1) & mask) {
 		struct bucket *b = &t->b[i];
-		if (!b->tag || (b->tag == tag && b->len == len && b->prefix == prefix))
+		if (!b->tag || (b->tag == tag && b->len == len && b->port == port && b->prefix == prefix))
 			return b;
 	}
 }
 
-static const struct bucket *lookup(const struct table *t, u128 prefix, unsigned len, unsigned tag)
+static const struct bucket *lookup(const struct table *t, u128 prefix, unsigned port, unsigned len, unsigned tag)
 {
 	if (!t->cap)
 		return NULL;
-	const struct bucket *b = slot_of(t, prefix, len, tag);
+	const struct bucket *b = slot_of(t, prefix, port, len, tag);
 	return b->tag ? b : NULL;
 }
 
@@ -94,17 +103,17 @@ static bool grow(struct table *t)
 	t->cap = cap;
 	for (size_t i = 0; i < oldcap; i++)
 		if (old[i].tag)
-			*slot_of(t, old[i].prefix, old[i].len, old[i].tag) = old[i];
+			*slot_of(t, old[i].prefix, old[i].port, old[i].len, old[i].tag) = old[i];
 	if (old)
 		scratch_put(old, oldcap * sizeof(*old));
 	return true;
 }
 
-static bool file_rule(struct table *t, u128 prefix, unsigned len, unsigned tag, uint32_t rule)
+static bool file_rule(struct table *t, u128 prefix, unsigned port, unsigned len, unsigned tag, uint32_t rule)
 {
 	if ((t->n + 1) * 2 > t->cap && !grow(t))
 		return false;
-	struct bucket *b = slot_of(t, prefix, len, tag);
+	struct bucket *b = slot_of(t, prefix, port, len, tag);
 	struct node *nodes = t->nodes.data;
 	if (b->tag && nodes[b->tail].rule == rule)
 		return true; /* the same rule under the same key once only */
@@ -119,7 +128,8 @@ static bool file_rule(struct table *t, u128 prefix, unsigned len, unsigned tag, 
 	nd->next = NONE;
 	if (!b->tag) {
 		b->tag = (uint8_t)tag;
-		b->len = (uint8_t)len;
+		b->len = (uint16_t)len;
+		b->port = (uint16_t)port;
 		b->prefix = prefix;
 		b->head = k;
 		t->n++;
@@ -131,30 +141,93 @@ static bool file_rule(struct table *t, u128 prefix, unsigned len, unsigned tag, 
 	return true;
 }
 
-/* File rule under the aligned blocks that make up [lo, hi] in a space of
- * width bits: the largest block that starts at lo and ends by hi, then on. */
-static bool file_range(struct table *t, u128 lo, u128 hi, unsigned width, unsigned tag, uint32_t rule)
+/* The aligned blocks that make up [lo, hi] in a space of width bits, one
+ * at a time: the largest block that starts at lo and ends by hi, then on.
+ * Call with *more = true; each call gives one block and clears *more after
+ * the last. */
+static void next_block(u128 *lo, u128 hi, unsigned width, u128 *prefix, unsigned *len, bool *more)
 {
-	for (;;) {
-		unsigned k = 0; /* the block holds 2^k values */
-		while (k < width) {
-			if (k + 1 == 128) {
-				if (lo == 0 && hi == ~(u128)0)
-					k = 128;
-				break;
-			}
-			u128 size = (u128)1 << (k + 1);
-			if ((lo & (size - 1)) || lo + (size - 1) > hi)
-				break;
-			k++;
+	unsigned k = 0; /* the block holds 2^k values */
+	while (k < width) {
+		if (k + 1 == 128) {
+			if (*lo == 0 && hi == ~(u128)0)
+				k = 128;
+			break;
 		}
-		if (!file_rule(t, lo, width - k, tag, rule))
-			return false;
-		u128 end = k == 128 ? ~(u128)0 : lo + (((u128)1 << k) - 1);
-		if (end >= hi)
-			return true;
-		lo = end + 1;
+		u128 size = (u128)1 << (k + 1);
+		if ((*lo & (size - 1)) || *lo + (size - 1) > hi)
+			break;
+		k++;
 	}
+	*prefix = *lo;
+	*len = width - k;
+	u128 end = k == 128 ? ~(u128)0 : *lo + (((u128)1 << k) - 1);
+	*more = end < hi;
+	*lo = end + 1;
+}
+
+static u128 v6_num(struct ss_u128 v)
+{
+	return (u128)v.hi << 64 | v.lo;
+}
+
+/* The k-th address range of a rule (IPv4 ranges first), as numbers. */
+static void addr_range(const struct ss_rule *r, uint32_t k, u128 *lo, u128 *hi, unsigned *width)
+{
+	if (k < r->addr.n4) {
+		*lo = r->addr.v4[k].lo;
+		*hi = r->addr.v4[k].hi;
+		*width = 32;
+	} else {
+		*lo = v6_num(r->addr.v6[k - r->addr.n4].lo);
+		*hi = v6_num(r->addr.v6[k - r->addr.n4].hi);
+		*width = 128;
+	}
+}
+
+static size_t count_blocks(u128 lo, u128 hi, unsigned width, size_t stop)
+{
+	size_t n = 0;
+	u128 pre;
+	unsigned len;
+	for (bool more = true; more && n <= stop; n++)
+		next_block(&lo, hi, width, &pre, &len, &more);
+	return n;
+}
+
+/* A rule with an addr: under each of its address blocks (tag4 or tag6 by
+ * family); with ports too (port_tag), under each pair of an address block
+ * and a port block. */
+static bool file_addr(struct table *t, const struct ss_rule *r, uint32_t i, unsigned tag4, unsigned tag6, bool pairs)
+{
+	uint32_t nr = r->addr.n4 + r->addr.n6;
+	for (uint32_t k = 0; k < nr; k++) {
+		u128 lo, hi, pre;
+		unsigned width, len;
+		addr_range(r, k, &lo, &hi, &width);
+		unsigned tag = width == 32 ? tag4 : tag6;
+		for (bool more = true; more;) {
+			next_block(&lo, hi, width, &pre, &len, &more);
+			if (!pairs) {
+				t->alen[tag][len] = true;
+				if (!file_rule(t, pre, 0, len, tag, i))
+					return false;
+				continue;
+			}
+			for (uint32_t m = 0; m < r->port.n; m++) {
+				u128 plo = r->port.r[m].lo, ppre;
+				unsigned plen;
+				for (bool pmore = true; pmore;) {
+					next_block(&plo, r->port.r[m].hi, 16, &ppre, &plen, &pmore);
+					t->alen[tag][len] = true;
+					t->plen[plen] = true;
+					if (!file_rule(t, pre, (unsigned)ppre, len * 17 + plen, tag, i))
+						return false;
+				}
+			}
+		}
+	}
+	return true;
 }
 
 static bool has_glob(const char *s)
@@ -165,18 +238,34 @@ static bool has_glob(const char *s)
 static bool file_all(struct table *t, const struct ss_rule *r, uint32_t i)
 {
 	bool a = r->has_addr, p = r->has_port, ok = true;
-	if (a) {
-		for (uint32_t k = 0; k < r->addr.n4 && ok; k++)
-			ok = file_range(t, r->addr.v4[k].lo, r->addr.v4[k].hi, 32, p ? T_AP_ADDR4 : T_A_ADDR4, i);
-		for (uint32_t k = 0; k < r->addr.n6 && ok; k++)
-			ok = file_range(t, (u128)r->addr.v6[k].lo.hi << 64 | r->addr.v6[k].lo.lo,
-					(u128)r->addr.v6[k].hi.hi << 64 | r->addr.v6[k].hi.lo, 128, p ? T_AP_ADDR6 : T_A_ADDR6, i);
+	if (a && p) {
+		size_t na = 0, np = 0;
+		for (uint32_t k = 0; k < r->addr.n4 + r->addr.n6 && na <= MAX_PAIRS; k++) {
+			u128 lo, hi;
+			unsigned width;
+			addr_range(r, k, &lo, &hi, &width);
+			na += count_blocks(lo, hi, width, MAX_PAIRS);
+		}
+		for (uint32_t k = 0; k < r->port.n && np <= MAX_PAIRS; k++)
+			np += count_blocks(r->port.r[k].lo, r->port.r[k].hi, 16, MAX_PAIRS);
+		if (na * np <= MAX_PAIRS)
+			return file_addr(t, r, i, T_AP4, T_AP6, true);
+		return file_addr(t, r, i, T_APX4, T_APX6, false);
 	}
-	if (p)
-		for (uint32_t k = 0; k < r->port.n && ok; k++)
-			ok = file_range(t, r->port.r[k].lo, r->port.r[k].hi, 16, a ? T_AP_PORT : T_P_PORT, i);
-	if (a || p || !ok)
+	if (a)
+		return file_addr(t, r, i, T_A_ADDR4, T_A_ADDR6, false);
+	if (p) {
+		for (uint32_t k = 0; k < r->port.n && ok; k++) {
+			u128 lo = r->port.r[k].lo, pre;
+			unsigned len;
+			for (bool more = true; more && ok;) {
+				next_block(&lo, r->port.r[k].hi, 16, &pre, &len, &more);
+				t->alen[T_P_PORT][len] = true;
+				ok = file_rule(t, pre, 0, len, T_P_PORT, i);
+			}
+		}
 		return ok;
+	}
 	if (!r->nprograms) {
 		uint32_t *f = &t->first[r->ops & 15][r->protos & 3][r->families & 3];
 		if (*f == NONE)
@@ -185,10 +274,10 @@ static bool file_all(struct table *t, const struct ss_rule *r, uint32_t i)
 	}
 	bool glob = false;
 	for (unsigned k = 0; k < r->nprograms && ok; k++) {
-		ok = file_rule(t, name_hash(r->programs[k]), 0, T_N_PROG, i);
+		ok = file_rule(t, name_hash(r->programs[k]), 0, 0, T_N_PROG, i);
 		glob |= has_glob(r->programs[k]);
 	}
-	return ok && (!glob || file_rule(t, 0, 0, T_N_GLOB, i));
+	return ok && (!glob || file_rule(t, 0, 0, 0, T_N_GLOB, i));
 }
 
 /* The search for one rule: the best (first) shadowing rule so far, and the
@@ -215,28 +304,32 @@ static void walk(const struct table *t, struct search *s, const struct bucket *b
 	}
 }
 
-/* The keys that hold point v of a space of width bits: one per prefix
- * length. Returns the total of their rules. */
-static uint64_t keys_of(const struct table *t, u128 v, unsigned width, unsigned tag, const struct bucket **out, unsigned *n)
+static u128 prefix_of(u128 v, unsigned width, unsigned len)
 {
-	uint64_t total = 0;
-	*n = 0;
-	for (unsigned len = 0; len <= width; len++) {
-		unsigned low = width - len; /* bits below the prefix */
-		u128 prefix = low == 128 ? 0 : v & ~(((u128)1 << low) - 1);
-		const struct bucket *b = lookup(t, prefix, len, tag);
-		if (b) {
-			out[(*n)++] = b;
-			total += b->count;
-		}
-	}
-	return total;
+	unsigned low = width - len; /* bits below the prefix */
+	return low == 128 ? 0 : v & ~(((u128)1 << low) - 1);
 }
 
-static void walk_all(const struct table *t, struct search *s, const struct bucket **bk, unsigned n)
+/* Walk the keys of tag that hold point v of a space of width bits: one per
+ * prefix length that some key of the tag has. */
+static void walk_point(const struct table *t, struct search *s, u128 v, unsigned width, unsigned tag)
 {
-	for (unsigned i = 0; i < n && !s->cut; i++)
-		walk(t, s, bk[i]);
+	for (unsigned len = 0; len <= width && !s->cut; len++)
+		if (t->alen[tag][len])
+			walk(t, s, lookup(t, prefix_of(v, width, len), 0, len, tag));
+}
+
+/* The same for a pair of an address and a port. */
+static void walk_pair(const struct table *t, struct search *s, u128 v, unsigned width, unsigned tag, unsigned port)
+{
+	for (unsigned len = 0; len <= width && !s->cut; len++) {
+		if (!t->alen[tag][len])
+			continue;
+		u128 pre = prefix_of(v, width, len);
+		for (unsigned plen = 0; plen <= 16 && !s->cut; plen++)
+			if (t->plen[plen])
+				walk(t, s, lookup(t, pre, (unsigned)prefix_of(port, 16, plen), len * 17 + plen, tag));
+	}
 }
 
 static bool mask_covers(unsigned outer, unsigned inner)
@@ -270,8 +363,6 @@ bool ss_rule_shadows(const struct ss_rule *a, const struct ss_rule *b)
 static void search(const struct table *t, struct search *s)
 {
 	const struct ss_rule *b = s->b;
-	const struct bucket *ka[129], *kp[17];
-	unsigned na = 0, np = 0;
 
 	/* rules with no addr, port or program: one per (ops, protos, families) */
 	for (unsigned ops = 1; ops < 16; ops++)
@@ -288,31 +379,23 @@ static void search(const struct table *t, struct search *s)
 	 * error) */
 	bool v4 = b->has_addr && b->addr.n4;
 	bool v6 = b->has_addr && !b->addr.n4 && b->addr.n6;
-	u128 pa = v4 ? b->addr.v4[0].lo : v6 ? (u128)b->addr.v6[0].lo.hi << 64 | b->addr.v6[0].lo.lo : 0;
+	u128 pa = v4 ? b->addr.v4[0].lo : v6 ? v6_num(b->addr.v6[0].lo) : 0;
 	unsigned wa = v4 ? 32 : 128;
 	bool port = b->has_port && b->port.n;
-	u128 pp = port ? b->port.r[0].lo : 0;
+	unsigned pp = port ? b->port.r[0].lo : 0;
 
-	if ((v4 || v6) && port) { /* rules with both: walk the shorter list */
-		uint64_t ca = keys_of(t, pa, wa, v4 ? T_AP_ADDR4 : T_AP_ADDR6, ka, &na);
-		uint64_t cp = keys_of(t, pp, 16, T_AP_PORT, kp, &np);
-		if (ca <= cp)
-			walk_all(t, s, ka, na);
-		else
-			walk_all(t, s, kp, np);
+	if ((v4 || v6) && port) {
+		walk_pair(t, s, pa, wa, v4 ? T_AP4 : T_AP6, pp);
+		walk_point(t, s, pa, wa, v4 ? T_APX4 : T_APX6);
 	}
-	if (v4 || v6) {
-		keys_of(t, pa, wa, v4 ? T_A_ADDR4 : T_A_ADDR6, ka, &na);
-		walk_all(t, s, ka, na);
-	}
-	if (port) {
-		keys_of(t, pp, 16, T_P_PORT, kp, &np);
-		walk_all(t, s, kp, np);
-	}
+	if (v4 || v6)
+		walk_point(t, s, pa, wa, v4 ? T_A_ADDR4 : T_A_ADDR6);
+	if (port)
+		walk_point(t, s, pp, 16, T_P_PORT);
 	if (b->nprograms) {
-		walk(t, s, lookup(t, name_hash(b->programs[0]), 0, T_N_PROG));
+		walk(t, s, lookup(t, name_hash(b->programs[0]), 0, 0, T_N_PROG));
 		if (!has_glob(b->programs[0]) && !s->cut)
-			walk(t, s, lookup(t, 0, 0, T_N_GLOB));
+			walk(t, s, lookup(t, 0, 0, 0, T_N_GLOB));
 	}
 }
 

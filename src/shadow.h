@@ -9,11 +9,13 @@
  * earlier rule is found without comparing it with every earlier one: an
  * earlier rule with an addr can only shadow it if its addresses hold one
  * address of the rule's (the first), so earlier rules are filed by the
- * aligned blocks (CIDRs) their ranges cut into, and the at most 33 (IPv4),
- * 129 (IPv6) or 17 (ports) blocks that hold a point are looked up in a hash
- * table; likewise for ports and program names, and rules with none of the
- * three are one table by (on, proto, family). Where a rule has both an addr
- * and a port, the shorter of the two candidate lists is walked.
+ * aligned blocks (CIDRs) their ranges cut into, and only the blocks that
+ * hold that point (one per prefix length: at most 33 for IPv4, 129 for
+ * IPv6, 17 for ports) are looked up in a hash table. Rules with both an
+ * addr and a port are filed by pairs of blocks, so 10,000 rules on one
+ * address with different ports, or on one port range with different
+ * addresses, make no long list. Programs are filed by name, and rules with
+ * none of the three by (on, proto, family).
  *
  * That finds every shadowing rule, and the first one, in time near-linear in
  * the rules for any policy whose rules do not pile onto the same address,
