@@ -96,7 +96,7 @@ struct ss_policy *ss_policy_parse(const char *file, const char *text, size_t len
 	ps.p = p;
 	ps.cur = text;
 	ps.end = text + len;
-	vec_init(&ps.rules, sizeof(struct rule_build));
+	vec_init(&ps.rules, sizeof(struct ss_rule));
 	vec_init(&ps.pending, sizeof(struct pending_report));
 
 	ss_nameset_init(&ps.names);
@@ -105,15 +105,15 @@ struct ss_policy *ss_policy_parse(const char *file, const char *text, size_t len
 	pp_end_section(&ps);
 	ss_nameset_free(&ps.names);
 
-	struct rule_build *rb = ps.rules.data;
+	const struct ss_rule *rb = ps.rules.data;
 	p->nrules = (unsigned)ps.rules.len;
 	p->rules = p->nrules ? arena_alloc(ar, p->nrules * sizeof(struct ss_rule)) : NULL;
 	if (p->nrules && !p->rules)
 		ps.oom = true;
 	for (unsigned i = 0; i < p->nrules; i++) {
 		if (p->rules) {
-			p->rules[i] = rb[i].r;
-			p->op_mask |= rb[i].r.ops;
+			p->rules[i] = rb[i];
+			p->op_mask |= rb[i].ops;
 		}
 	}
 	vec_free(&ps.rules);

@@ -68,7 +68,8 @@ struct parser {
 	enum { SEC_NONE, SEC_GLOBAL, SEC_RULE, SEC_SKIP } sec;
 	unsigned global_line;
 	unsigned global_key_line[6];
-	struct vec rules;        /* struct rule_build */
+	struct rule_build building; /* the rule being read (sec == SEC_RULE) */
+	struct vec rules;        /* struct ss_rule: the rules whose section has ended */
 	struct ss_nameset names; /* rule name -> index in rules */
 };
 
@@ -84,7 +85,7 @@ static inline bool pp_is_space(char c)
 
 static inline struct rule_build *pp_cur_rule(struct parser *ps)
 {
-	return ps->sec == SEC_RULE ? (struct rule_build *)ps->rules.data + ps->rules.len - 1 : NULL;
+	return ps->sec == SEC_RULE ? &ps->building : NULL;
 }
 
 /* inih's reader (stream is the parser). */

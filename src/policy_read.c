@@ -32,8 +32,14 @@ static bool valid_name(const char *s, size_t n)
 void pp_end_section(struct parser *ps)
 {
 	struct rule_build *rb = pp_cur_rule(ps);
-	if (rb)
+	if (rb) {
 		pp_finish_rule(ps, rb);
+		struct ss_rule *r = vec_push(&ps->rules);
+		if (r)
+			*r = rb->r;
+		else
+			ps->oom = true;
+	}
 	ps->sec = SEC_NONE;
 }
 
@@ -67,14 +73,16 @@ static void begin_section(struct parser *ps, const char *name, size_t n)
 	uint32_t first;
 	if (ss_nameset_get(&ps->names, nm, &first)) {
 		char l[16];
-		const struct rule_build *rb = ps->rules.data;
-		pp_report(ps, ps->line, "duplicate rule name '", nm, "' (first at line ", pp_num(l, rb[first].r.line), ")", NULL);
+		const struct ss_rule *r = ps->rules.data;
+		pp_report(ps, ps->line, "duplicate rule name '", nm, "' (first at line ", pp_num(l, r[first].line), ")", NULL);
 		ps->sec = SEC_SKIP;
 		return;
 	}
-	struct rule_build *b = vec_push(&ps->rules);
-	if (!b || !(b->r.name = arena_strdup(ps->p->arena, nm)) ||
-	    ss_nameset_put(&ps->names, b->r.name, (uint32_t)(ps->rules.len - 1), &first) != 1) {
+	/* the rule goes into ps->rules when its section ends, at this index */
+	struct rule_build *b = &ps->building;
+	memset(b, 0, sizeof(*b));
+	if (!(b->r.name = arena_strdup(ps->p->arena, nm)) ||
+	    ss_nameset_put(&ps->names, b->r.name, (uint32_t)ps->rules.len, &first) != 1) {
 		ps->oom = true;
 		ps->sec = SEC_SKIP;
 		return;
