@@ -84,7 +84,7 @@ static void warn(const struct ss_policy *p, unsigned line, const char *fmt, ...)
 }
 
 /* Can this host bind the address? (EADDRNOTAVAIL: not one of its own) */
-static int bind_probe(const struct ss_addr *a)
+static int bind_probe_once(const struct ss_addr *a)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = ss_addr_to_sockaddr(a, &ss);
@@ -94,6 +94,34 @@ static int bind_probe(const struct ss_addr *a)
 	int rc = bind(fd, (struct sockaddr *)&ss, len) < 0 ? errno : 0;
 	close(fd);
 	return rc;
+}
+
+/* The same, asked once per address: large policies name a few source
+ * addresses in thousands of rules. */
+static int bind_probe(const struct ss_addr *a)
+{
+	static struct {
+		char ip[64];
+		int err;
+	} memo[1024];
+	char ip[64];
+	struct fmt f;
+	fmt_init(&f, ip, sizeof(ip));
+	fmt_ip(&f, a);
+	uint32_t h = 2166136261u;
+	for (const char *c = ip; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	for (unsigned i = 0; i < 1024; i++) {
+		unsigned k = (h + i) & 1023;
+		if (strcmp(memo[k].ip, ip) == 0)
+			return memo[k].err;
+		if (!memo[k].ip[0]) {
+			memo[k].err = bind_probe_once(a);
+			memcpy(memo[k].ip, ip, sizeof(ip));
+			return memo[k].err;
+		}
+	}
+	return bind_probe_once(a); /* more than 1,024 addresses */
 }
 
 static long read_sysctl(const char *path, long dflt)
