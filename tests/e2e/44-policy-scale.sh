@@ -7,7 +7,8 @@
 # the exact count of warnings, and a program under the shim within 30 s
 # (both take about a second; a load quadratic in rules took 159 s). The
 # last rule must really decide: the server sees the connection come from
-# 127.0.0.2 (bare: 127.0.0.1).
+# 127.0.0.2 (bare: 127.0.0.1). A policy whose rules crowd onto one address
+# and port gets a note that check bounded its comparisons.
 . "$TOP/tests/lib.sh"
 
 PY=$(python3 -c 'import sys; print(sys.executable)')
@@ -30,6 +31,17 @@ expect_match "a repeated rule is reported shadowed by its twin" "$(cat "$T/check
 expect_match "a nested /24 is reported shadowed by the /16 before it" "$(cat "$T/check.err")" \
 	"warning: rule 'r[0-9]+' can never match: rule 'r6' \(line [0-9]+\) comes first"
 expect_eq "no rule's search was cut short" "$(grep -c 'note:' "$T/check.err")" 0
+
+# 5,000 rules on one address and port that differ only in program, and one
+# more repeating rule 4,500: rule k has k earlier rules to compare with, and
+# past 4,096 comparisons check stops and says so (rules 4,097-4,999 and the
+# repeat, whose twin lies past its first 4,096)
+awk 'BEGIN { for (k = 0; k < 5000; k++) printf "[p%d]\non = connect\naddr = 10.0.0.1\nport = 80\nprogram = app%d\n", k, k
+	print "[again]\non = connect\naddr = 10.0.0.1\nport = 80\nprogram = app4500" }' | policy crowd.ini >/dev/null
+out=$(timeout 60 "$BUILD/sockshim" check "$T/crowd.ini" 2>&1)
+expect_eq "check of a crowded policy: valid, no warning found" "$(tail -1 <<<"$out")" "$T/crowd.ini: OK, 5001 rules"
+expect_eq "... and a note that 904 rules were compared with only 4,096 others" "$(grep note: <<<"$out")" \
+	"$T/crowd.ini: note: 904 rules were compared with only the first 4096 earlier rules that could shadow them (too many share their address, port and program): more of them may never match"
 
 cat >"$T/peer.py" <<'PY'
 import socket
