@@ -199,26 +199,52 @@ void vec_free(struct vec *v)
 
 static void swap_bytes(char *a, char *b, size_t n)
 {
-	while (n--) {
-		char t = *a;
-		*a++ = *b;
-		*b++ = t;
+	unsigned char t[64];
+	while (n) {
+		size_t k = n < sizeof(t) ? n : sizeof(t);
+		memcpy(t, a, k);
+		memcpy(a, b, k);
+		memcpy(b, t, k);
+		a += k;
+		b += k;
+		n -= k;
 	}
 }
 
+/* The element at root moves down to its place: the larger child moves up
+ * into the hole each step, and the element is written once at the end (a
+ * swap a level costs three copies, this one). An index's cut points are
+ * hundreds of thousands of elements: this is most of a large load. */
+#define SIFT_HOLD 512
 static void sift_down(char *base, size_t root, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {
+	unsigned char hold[SIFT_HOLD];
+	if (size > sizeof(hold)) {
+		for (;;) {
+			size_t child = 2 * root + 1;
+			if (child >= n)
+				return;
+			if (child + 1 < n && cmp(base + child * size, base + (child + 1) * size) < 0)
+				child++;
+			if (cmp(base + root * size, base + child * size) >= 0)
+				return;
+			swap_bytes(base + root * size, base + child * size, size);
+			root = child;
+		}
+	}
+	memcpy(hold, base + root * size, size);
 	for (;;) {
 		size_t child = 2 * root + 1;
 		if (child >= n)
-			return;
+			break;
 		if (child + 1 < n && cmp(base + child * size, base + (child + 1) * size) < 0)
 			child++;
-		if (cmp(base + root * size, base + child * size) >= 0)
-			return;
-		swap_bytes(base + root * size, base + child * size, size);
+		if (cmp(hold, base + child * size) >= 0)
+			break;
+		memcpy(base + root * size, base + child * size, size);
 		root = child;
 	}
+	memcpy(base + root * size, hold, size);
 }
 
 void sort_elems(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))

@@ -20,6 +20,50 @@ static int cmp_u128(const void *a, const void *b)
 	return ss_u128_cmp(*(const struct ss_u128 *)a, *(const struct ss_u128 *)b);
 }
 
+static unsigned byte_of(const struct ss_u128 *k, unsigned i) /* i = 0: the lowest */
+{
+	return (unsigned)((i < 8 ? k->lo >> (8 * i) : k->hi >> (8 * (i - 8))) & 255);
+}
+
+/*
+ * Sort the cut points: a least-significant-byte-first radix sort, one pass
+ * per byte that some key has set (five for IPv4 addresses and ports), so a
+ * policy of 100,000 rules sorts its 400,000 cuts in linear time (a heapsort
+ * was a sixth of the whole load). The second array is a scratch buffer;
+ * without one, the heapsort.
+ */
+static void sort_cuts(struct ss_u128 *c, size_t n)
+{
+	struct ss_u128 any = { 0, 0 };
+	for (size_t i = 0; i < n; i++) {
+		any.hi |= c[i].hi;
+		any.lo |= c[i].lo;
+	}
+	struct ss_u128 *tmp = n > 1 ? scratch_get(n * sizeof(*tmp)) : NULL;
+	if (!tmp) {
+		sort_elems(c, n, sizeof(*c), cmp_u128);
+		return;
+	}
+	struct ss_u128 *from = c, *to = tmp;
+	for (unsigned b = 0; b < 16; b++) {
+		if (!byte_of(&any, b))
+			continue; /* every key has 0 there: the order stands */
+		size_t count[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[byte_of(&from[i], b) + 1]++;
+		for (unsigned v = 0; v < 256; v++)
+			count[v + 1] += count[v];
+		for (size_t i = 0; i < n; i++)
+			to[count[byte_of(&from[i], b)]++] = from[i];
+		struct ss_u128 *t = from;
+		from = to;
+		to = t;
+	}
+	if (from != c)
+		memcpy(c, from, n * sizeof(*c));
+	scratch_put(tmp, n * sizeof(*tmp));
+}
+
 /* The ranges of rule r in dimension d, one at a time: false when done. */
 static bool range_at(const struct ss_rule *r, int d, uint32_t i, struct ss_u128 *lo, struct ss_u128 *hi)
 {
@@ -143,7 +187,7 @@ static bool build_dim(struct arena *a, const struct ss_rule *rules, uint32_t nru
 		return ok;
 	}
 	struct ss_u128 *c = cuts.data;
-	sort_elems(c, cuts.len, sizeof(*c), cmp_u128);
+	sort_cuts(c, cuts.len);
 	uint32_t n = 0;
 	for (size_t i = 0; i < cuts.len; i++)
 		if (n == 0 || ss_u128_cmp(c[n - 1], c[i]) != 0)

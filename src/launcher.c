@@ -31,6 +31,7 @@
 #include "netset.h"
 #include "policy.h"
 #include "run.h"
+#include "shadow.h"
 #include "supervise.h"
 
 #ifndef SOCKSHIM_VERSION
@@ -83,37 +84,8 @@ static void warn(const struct ss_policy *p, unsigned line, const char *fmt, ...)
 	nwarnings++;
 }
 
-static bool mask_covers(unsigned outer, unsigned inner)
-{
-	return outer == 0 || (inner != 0 && (outer & inner) == inner);
-}
-
-/* Every call b can match, a matches too (a comes first, so b never decides). */
-static bool shadows(const struct ss_rule *a, const struct ss_rule *b)
-{
-	if ((a->ops & b->ops) != b->ops || !mask_covers(a->protos, b->protos) || !mask_covers(a->families, b->families))
-		return false;
-	if (a->has_addr && (!b->has_addr || !ss_ipset_covers(&a->addr, &b->addr)))
-		return false;
-	if (a->has_port && (!b->has_port || !ss_portset_covers(&a->port, &b->port)))
-		return false;
-	if (a->nprograms) {
-		if (!b->nprograms)
-			return false;
-		for (unsigned i = 0; i < b->nprograms; i++) {
-			bool found = false;
-			for (unsigned j = 0; j < a->nprograms && !found; j++)
-				found = strcmp(a->programs[j], b->programs[i]) == 0 ||
-					(!strpbrk(b->programs[i], "*?[") && ss_glob_match(a->programs[j], b->programs[i]));
-			if (!found)
-				return false;
-		}
-	}
-	return true;
-}
-
 /* Can this host bind the address? (EADDRNOTAVAIL: not one of its own) */
-static int bind_probe(const struct ss_addr *a)
+static int bind_probe_once(const struct ss_addr *a)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = ss_addr_to_sockaddr(a, &ss);
@@ -123,6 +95,34 @@ static int bind_probe(const struct ss_addr *a)
 	int rc = bind(fd, (struct sockaddr *)&ss, len) < 0 ? errno : 0;
 	close(fd);
 	return rc;
+}
+
+/* The same, asked once per address: large policies name a few source
+ * addresses in thousands of rules. */
+static int bind_probe(const struct ss_addr *a)
+{
+	static struct {
+		char ip[64];
+		int err;
+	} memo[1024];
+	char ip[64];
+	struct fmt f;
+	fmt_init(&f, ip, sizeof(ip));
+	fmt_ip(&f, a);
+	uint32_t h = 2166136261u;
+	for (const char *c = ip; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	for (unsigned i = 0; i < 1024; i++) {
+		unsigned k = (h + i) & 1023;
+		if (strcmp(memo[k].ip, ip) == 0)
+			return memo[k].err;
+		if (!memo[k].ip[0]) {
+			memo[k].err = bind_probe_once(a);
+			memcpy(memo[k].ip, ip, sizeof(ip));
+			return memo[k].err;
+		}
+	}
+	return bind_probe_once(a); /* more than 1,024 addresses */
 }
 
 static long read_sysctl(const char *path, long dflt)
@@ -139,12 +139,15 @@ static long read_sysctl(const char *path, long dflt)
 
 static bool kernel_has_port_range(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	uint32_t range = 60999u << 16 | 32768u;
-	bool ok = fd >= 0 && setsockopt(fd, IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE */, &range, sizeof(range)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
+	static int known = -1; /* asked once, not once per rule */
+	if (known < 0) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		uint32_t range = 60999u << 16 | 32768u;
+		known = fd >= 0 && setsockopt(fd, IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE */, &range, sizeof(range)) == 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	return known;
 }
 
 /* An IPv6 address that is not IPv4-mapped: no AF_INET socket takes it. */
@@ -174,15 +177,17 @@ static void lint_impossible(const struct ss_policy *p, const struct ss_rule *r)
 static void lint(const struct ss_policy *p)
 {
 	long unpriv = read_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
+	uint32_t *by = calloc(p->nrules ? p->nrules : 1, sizeof(*by));
+	long cut = by ? ss_shadow_find(p, SS_SHADOW_MAX_COMPARE, by) : -1;
+	if (cut < 0)
+		fprintf(stderr, "%s: note: out of memory: rules were not checked for shadowing\n", p->path);
 	for (unsigned i = 0; i < p->nrules; i++) {
 		const struct ss_rule *r = &p->rules[i];
 		lint_impossible(p, r);
-		for (unsigned j = 0; j < i; j++) {
-			if (shadows(&p->rules[j], r)) {
-				warn(p, r->line, "rule '%s' can never match: rule '%s' (line %u) comes first and matches every call it does",
-				     r->name, p->rules[j].name, p->rules[j].line);
-				break;
-			}
+		if (cut >= 0 && by[i] != UINT32_MAX) {
+			const struct ss_rule *a = &p->rules[by[i]];
+			warn(p, r->line, "rule '%s' can never match: rule '%s' (line %u) comes first and matches every call it does",
+			     r->name, a->name, a->line);
 		}
 		for (unsigned k = 0; k < r->nsource; k++) {
 			int e = bind_probe(&r->source[k]);
@@ -204,6 +209,11 @@ static void lint(const struct ss_policy *p)
 		if (r->has_source_port && r->rotate == SS_ROTATE_KERNEL && !kernel_has_port_range())
 			warn(p, r->line_rotate, "'rotate = kernel': this kernel has no IP_LOCAL_PORT_RANGE (6.3+); the shim rotates the window itself");
 	}
+	if (cut > 0)
+		fprintf(stderr, "%s: note: %ld rule%s compared with only the first %u earlier rules that could shadow them "
+			"(too many share their address, port and program): more of them may never match\n",
+			p->path, cut, cut == 1 ? " was" : "s were", (unsigned)SS_SHADOW_MAX_COMPARE);
+	free(by);
 }
 
 static int cmd_check(int argc, char **argv)

@@ -1,8 +1,8 @@
 # The man pages doc/sockshim.1 and doc/sockshim.ini.5:
 #   both render with `man -l` at 80 columns, in the C and C.UTF-8 locales,
 #       without a single groff warning (man --warnings=w: every category);
-#   sockshim.ini.5 has a "KEY = ..." entry for every key of src/policy.c's
-#       keys[] table and every [global] key, and names every socket option
+#   sockshim.ini.5 has a "KEY = ..." entry for every key of src/policy_keys.c's
+#       pp_keys[] table and every [global] key, and names every socket option
 #       of src/names.c;
 #   sockshim.1 names every option and subcommand src/launcher.c and src/run.c accept
 #       (-p -l -v -n check explain --help --version at least), and its
@@ -55,11 +55,11 @@ expect_match "sockshim.1 renders its NAME" "$text1" '^NAME$'
 expect_match "sockshim.ini.5 renders its NAME" "$text5" '^NAME$'
 
 # ---- sockshim.ini.5: every key ----
-mapfile -t keys < <(sed -n '/} keys\[K_COUNT\] = {/,/^};/p' "$TOP/src/policy.c" |
+mapfile -t keys < <(sed -n '/pp_keys\[K_COUNT\] = {/,/^};/p' "$TOP/src/policy_keys.c" |
 	sed -n 's/^[[:space:]]*\[K_[A-Z_]*\] = { "\([a-z_]*\)".*/\1/p')
-mapfile -t globals < <(sed -n 's/.*global_keys\[\] = {\(.*\)};.*/\1/p' "$TOP/src/policy.c" | tr -d ' "' | tr ',' '\n')
-check "keys[] of src/policy.c parsed (${#keys[@]} keys)" test "${#keys[@]}" -ge 15
-check "global_keys[] of src/policy.c parsed (${#globals[@]} keys)" test "${#globals[@]}" -ge 5
+mapfile -t globals < <(sed -n 's/.*global_keys\[\] = {\(.*\)};.*/\1/p' "$TOP/src/policy_keys.c" | tr -d ' "' | tr ',' '\n')
+check "keys[] of src/policy_keys.c parsed (${#keys[@]} keys)" test "${#keys[@]}" -ge 15
+check "global_keys[] of src/policy_keys.c parsed (${#globals[@]} keys)" test "${#globals[@]}" -ge 5
 # the entries, not the examples
 entries5=$(printf '%s\n' "$text5" | sed '/^EXAMPLES$/,/^SEE ALSO$/d')
 absent=""

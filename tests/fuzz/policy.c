@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "fmt.h"
 #include "rotate.h"
+#include "shadow.h"
 
 static const char file[] = "fuzz.ini";
 
@@ -115,6 +116,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < p->nrules; i++)
 			CHECK(strcmp(q->rules[i].name, p->rules[i].name) == 0 && q->rules[i].ops == p->rules[i].ops);
 		ss_policy_free(q);
+	}
+
+	/* check's shadowing analysis finds, for each rule, the first earlier
+	 * rule that comparing every pair finds */
+	if (clean && p->nrules <= 64) {
+		uint32_t by[64];
+		CHECK(ss_shadow_find(p, SS_SHADOW_MAX_COMPARE, by) == 0);
+		for (uint32_t b = 0; b < p->nrules; b++) {
+			uint32_t first = UINT32_MAX;
+			for (uint32_t a = 0; a < b && first == UINT32_MAX; a++)
+				if (ss_rule_shadows(&p->rules[a], &p->rules[b]))
+					first = a;
+			CHECK(by[b] == first);
+		}
 	}
 
 	for (unsigned i = 0; i < p->nrules; i++) {

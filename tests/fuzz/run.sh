@@ -73,7 +73,7 @@ inih_libdir=$("$PKG_CONFIG" --variable=libdir inih 2>/dev/null)
 inih_static=${inih_libdir:+$inih_libdir/libinih.a}
 [ -f "${inih_static:-/nonexistent}" ] || inih_static=-l:libinih.a
 engine_src=$(sed -n 's/^ENGINE_SRC *:= *//p' "$top/Makefile")
-[ -n "$engine_src" ] || engine_src="src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/policy.c src/index.c src/engine.c src/rotate.c"
+[ -n "$engine_src" ] || engine_src="src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/nameset.c src/glob.c src/policy.c src/policy_read.c src/policy_keys.c src/policy_rule.c src/shadow.c src/index.c src/engine.c src/rotate.c"
 objs=()
 for s in $engine_src; do
 	o=$out/obj/$(basename "$s" .c).o
