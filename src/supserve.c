@@ -128,7 +128,9 @@ static int start(char **argv, const struct sfilter_want *w, const sigset_t *app_
 	return notify;
 }
 
-/* Out of the launcher's session and terminal, stdin and stdout on /dev/null. */
+/* Out of the launcher's session and terminal, stdin and stdout on
+ * /dev/null, and stderr too unless the log is there: a caller reading the
+ * launcher's output through a pipe is not held open by us. */
 static void detach(void)
 {
 	setsid();
@@ -136,6 +138,8 @@ static void detach(void)
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
+		if (!ss_log_on_stderr())
+			dup2(null, 2);
 		if (null > 2)
 			close(null);
 	}

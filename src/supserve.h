@@ -13,7 +13,7 @@
  * process_vm_readv) and is reaped here. It runs in a session of its own, so
  * a terminal's signals and hang-up do not reach it; SIGTERM stops it (the
  * calls of what it supervised then fail with ENOSYS). Its stdin and stdout
- * are /dev/null; stderr stays, it may be the log.
+ * are /dev/null, and so is stderr unless the log is written there.
  */
 #ifndef SOCKSHIM_SUPSERVE_H
 #define SOCKSHIM_SUPSERVE_H

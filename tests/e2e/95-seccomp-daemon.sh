@@ -77,6 +77,28 @@ expect_match "daemon: the detached supervisor logged the daemon's decision" "$(c
 	'rule=pin actions=source=127\.0\.0\.2'
 expect_match "daemon: and its summary" "$(cat "$T/d.log")" 'summary .*rule=pin .*matched=1 applied=1'
 
+# ---- the same with a log file: the launcher's output is not held open ----
+PF=$(policy daemon-file.ini <<INI
+[global]
+log = file:$T/f.log
+
+$(sed -n '/^\[pin\]/,$p' "$P")
+INI
+)
+start=$(date +%s%N)
+out=$(sup "$PF" "$T/sdaemon" "$T/go2" "$T/f.out" 127.0.0.1 9000 127.0.0.1 9001 2>&1)
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+check "log file: reading the launcher's output through a pipe ends at once (${ms} ms, rc $rc)" test "$ms" -lt 3000
+wait_text "$T/f.out" '^pid [0-9]+$'
+touch "$T/go2"
+check "log file: the daemon finished its calls" wait_text "$T/f.out" '^done$'
+expect_match "log file: connect under source: from 127.0.0.2" "$(cat "$T/f.out")" 'pinned rc=0 errno=0 local=127\.0\.0\.2:'
+check "log file: after it exits, no supervisor is left" no_supervisor
+expect_match "log file: the supervisor logged the daemon's decision and the summary there" "$(cat "$T/f.log")" \
+	'rule=pin actions=source=127\.0\.0\.2.*
+.*summary .*rule=pin .*matched=1 applied=1'
+
 # ---- a command that does not daemonize ----
 sup "$P" sh -c 'exec true' 2>"$T/fg.log"
 expect_eq "foreground command: its status" "$?" 0
