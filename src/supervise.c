@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,6 +118,7 @@ int ss_supervise(char **argv)
 	close(notes[1]);
 
 	pid_t target = -1;
+	int tfd = -1; /* a pidfd of the target: a signal never reaches a reused pid */
 	int status = EX_NOSUPERVISOR << 8;
 	bool sup_ends = true; /* it ends with the command: wait for it */
 	int sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -132,8 +134,8 @@ int ss_supervise(char **argv)
 			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				/* a terminal's signal reached the whole process group
 				 * already; pass on only what was sent to us alone */
-				if (target > 0 && (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE))
-					kill(target, (int)si.ssi_signo);
+				if (tfd >= 0 && (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE))
+					syscall(SYS_pidfd_send_signal, tfd, (int)si.ssi_signo, NULL, 0);
 			}
 		}
 		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -149,6 +151,7 @@ int ss_supervise(char **argv)
 		}
 		if (n.what == SUPSERVE_TARGET) {
 			target = n.value;
+			tfd = (int)syscall(SYS_pidfd_open, target, 0); /* it waits for its go: alive */
 			continue;
 		}
 		status = n.value;

@@ -15,8 +15,8 @@
 #   answers PING, and its listener has SO_REUSEPORT (a second socket binds
 #   the same port with SO_REUSEPORT; control: bare redis, EADDRINUSE); after
 #   SHUTDOWN, no sockshim process is left.
-# - A command that does not daemonize still gets its summary logged before
-#   the launcher exits, and leaves no supervisor.
+# - A command that does not daemonize leaves no supervisor once the launcher
+#   returned, and a signal sent to the launcher reaches it.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/helpers/peerwatch.sh"
 . "$TOP/tests/helpers/seccomp.sh"
@@ -104,6 +104,13 @@ sup "$P" sh -c 'exec true' 2>"$T/fg.log"
 expect_eq "foreground command: its status" "$?" 0
 check "foreground command: no supervisor left once the launcher returned" bash -c '! pgrep -x sockshim >/dev/null'
 expect_eq "foreground command: nothing said about processes left behind" "$(grep -c 'left running' "$T/fg.log")" 0
+SOCKSHIM_POLICY=$P "${SUP[@]}" sh -c 'trap "exit 7" TERM; echo up >"$1"; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done' sh "$T/up" 2>/dev/null &
+lpid=$!
+wait_text "$T/up" up
+kill -TERM "$lpid"
+wait "$lpid"
+expect_eq "a SIGTERM sent to the launcher reaches the command (its trap exits 7)" "$?" 7
+check "after it, no supervisor left" no_supervisor
 
 # ---- redis-server, daemonize yes ----
 if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
