@@ -12,9 +12,13 @@
 #   held: the next process goes on rotating from where the cursor was.
 # - The segment is private to the user who created it (0600, as
 #   /proc/sysvipc/shm says) and keyed by the policy's device and inode; no
-#   file is left in /dev/shm; `rotate_scope` with a bad value is a FILE:LINE error.
+#   file is left in /dev/shm. A segment under that key that others may read
+#   or write, or one too small for the policy, is refused with a
+#   rotate-scope warning and the process rotates on its own, still inside
+#   its window. `rotate_scope` with a bad value is a FILE:LINE error.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/helpers/rot.sh"
+PY=$(python3 -c 'import sys; print(sys.executable)')
 
 serve tcp 127.0.0.1 9100 "$T/peers" || exit 1
 serve tcp 127.0.0.1 9101 "$T/peers2" -c || exit 1
@@ -71,6 +75,30 @@ expect_eq "after SIGKILL: 5 distinct ports inside the window" \
 	"$(awk '$2 >= 46000 && $2 <= 46099 { print $2 }' "$T/after.ports" | sort -u | wc -l)" 5
 # (the dead process's connections that were not closed yet sit in TIME_WAIT:
 # those ports may be skipped as busy, the walk goes on around them)
+
+# ---- a segment that is not private, or too small, is refused ----
+# remake SIZE MODE: this test's segments removed and made again under their key
+remake() {
+	"$PY" - "$1" "$2" <<'PYEOF'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for l in open("/proc/sysvipc/shm").readlines()[1:]:
+    r = l.split()
+    if int(r[7]) == os.geteuid():
+        libc.shmctl(int(r[1]), 0, None)  # IPC_RMID
+        libc.shmget(int(r[0]), int(sys.argv[1]), 0o1000 | int(sys.argv[2], 8))
+PYEOF
+}
+SEG=$(pol seg 46200-46209 host)
+shim "$SEG" "$RC" -n 1 127.0.0.1 9100 >/dev/null 2>&1 # makes the segment: 3 of them now
+for c in "4096 0644:not a private one" "8 0600:smaller than this policy needs"; do
+	remake ${c%%:*}
+	out=$(shim "$SEG" "$RC" -n 3 -f "$T/seg.ports" 127.0.0.1 9100 2>"$T/seg.log")
+	expect_match "segment ${c%%:*}: refused with a warning" "$(cat "$T/seg.log")" "rotate-scope .*${c#*:}.*fallback=rotate_scope = process"
+	expect_eq "segment ${c%%:*}: the connects succeed" "$(field ok "$out")/$(field fail "$out")" "3/0"
+done
+expect_eq "refused segments: every port inside the window" \
+	"$(awk '$2 < 46200 || $2 > 46209' "$T/seg.ports" | wc -l)/$(wc -l <"$T/seg.ports")" "0/6"
 
 # ---- bad value ----
 bad=$(policy bad.ini <<'INI'
