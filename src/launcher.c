@@ -316,7 +316,7 @@ static void explain_rule(const struct ss_rule *r, enum ss_op op, const struct ss
 		       r->nsource > 1 ? "; an address with no port left hands over to the next one" : "");
 	}
 	if ((r->nsource > 1 || r->has_source_port) && r->rotate != SS_ROTATE_KERNEL)
-		printf("  rotate_scope: %s\n", r->rotate_host ? "host (cursors shared through /dev/shm by every process loading this file)"
+		printf("  rotate_scope: %s\n", r->rotate_host ? "host (cursors shared through System V shm by every process loading this file)"
 								  : "process (each process starts at its own random point)");
 }
 

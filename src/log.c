@@ -72,6 +72,11 @@ bool ss_log_enabled(enum ss_log_level level)
 	return L.ok && level <= L.level;
 }
 
+bool ss_log_on_stderr(void)
+{
+	return L.ok && L.target == SS_LOG_STDERR;
+}
+
 /* Move fd above the range programs usually iterate over when they close
  * "all" their descriptors; keep the low one if that fails. */
 static int move_high(int fd)

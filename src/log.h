@@ -45,6 +45,8 @@ void ss_log_stderr(const char *p, size_t n);
 bool ss_log_for_fatal(void);
 
 bool ss_log_enabled(enum ss_log_level level);
+/* Is the log written to fd 2? (A detached process keeps fd 2 only then.) */
+bool ss_log_on_stderr(void);
 
 /* Action strings of one decision: NUL-separated in buf. They exist only for
  * the decision's log line: when no decision can be logged (log_level below

@@ -5,8 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #include "fmt.h"
@@ -32,13 +32,31 @@ void ss_rotate_seed(struct ss_policy *p, uint64_t seed)
 	}
 }
 
-/* The shared file: a header, then two cursors per rule (by rule index). */
+/*
+ * The shared cursors live in a System V shared memory segment rather than a
+ * mapped file: a segment's size is fixed at creation, so nobody can shrink it
+ * under a process that attached it (a truncated MAP_SHARED file raises
+ * SIGBUS on the next access), and IPC_RMID only takes effect once the last
+ * process detached. A segment removed and created again only splits the
+ * processes between two cursors; every one still rotates inside its window.
+ *
+ * Layout: a header, then two cursors per rule (by rule index).
+ */
 struct shared {
+	_Atomic uint64_t ident; /* which policy file and user: 0 until claimed */
 	_Atomic uint64_t seed;
 	_Atomic uint64_t cursor[][2];
 };
 
-const char *ss_rotate_share(struct ss_policy *p, uint64_t seed, char *path_out, unsigned path_size)
+/* The segment's key: the user and the policy file's device and inode, never
+ * IPC_PRIVATE. Keys can collide; the header's ident tells them apart. */
+static key_t share_key(uint64_t ident)
+{
+	uint32_t k = (uint32_t)(ident ^ (ident >> 32));
+	return (key_t)(k ? k : 0x55e5);
+}
+
+const char *ss_rotate_share(struct ss_policy *p, uint64_t seed, char *where_out, unsigned where_size)
 {
 	bool wanted = false;
 	for (unsigned i = 0; i < p->nrules; i++)
@@ -46,41 +64,40 @@ const char *ss_rotate_share(struct ss_policy *p, uint64_t seed, char *path_out, 
 	if (!wanted)
 		return NULL;
 
+	uid_t me = geteuid();
+	uint64_t ident = mix(mix(mix((uint64_t)me) ^ p->file_dev) ^ p->file_ino) | 1;
+	key_t key = share_key(ident);
 	struct fmt f;
-	fmt_init(&f, path_out, path_size);
-	fmt_str(&f, SS_SHM_DIR "/sockshim-");
-	fmt_u64(&f, (uint64_t)geteuid());
-	fmt_char(&f, '-');
-	fmt_u64(&f, p->file_dev);
-	fmt_char(&f, '-');
-	fmt_u64(&f, p->file_ino);
-	if (f.truncated || !p->file_ino)
+	fmt_init(&f, where_out, where_size);
+	fmt_str(&f, "System V shm key 0x");
+	for (int sh = 28; sh >= 0; sh -= 4)
+		fmt_char(&f, "0123456789abcdef"[((uint32_t)key >> sh) & 15]);
+	if (!p->file_ino)
 		return "the policy was not loaded from a file";
 
 	size_t need = sizeof(struct shared) + (size_t)p->nrules * 2 * sizeof(uint64_t);
 	size_t size = (need + 4095) & ~(size_t)4095;
-	int fd = open(path_out, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return "cannot open the shared cursor file";
-	struct stat st;
-	/* another user's file could be truncated under us (SIGBUS): only our own */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		close(fd);
-		return "the shared cursor file is not a private file of this user";
-	}
-	/* grow, never shrink, so a process that mapped it earlier keeps its pages */
-	if ((size_t)st.st_size < size && fallocate(fd, 0, 0, (off_t)size) < 0 &&
-	    (errno != EOPNOTSUPP || ftruncate(fd, (off_t)size) < 0)) {
-		close(fd);
-		return "cannot size the shared cursor file";
-	}
-	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return "cannot map the shared cursor file";
+	int id = shmget(key, size, IPC_CREAT | 0600);
+	if (id < 0)
+		return errno == EINVAL ? "the shared cursor segment is smaller than this policy needs"
+				       : "cannot open the shared cursor segment";
+	/* only a segment this user created and nobody else may touch: another
+	 * user can hand one over (IPC_SET) but never be its creator */
+	struct shmid_ds ds;
+	if (shmctl(id, IPC_STAT, &ds) < 0 || ds.shm_perm.cuid != me || ds.shm_perm.uid != me ||
+	    (ds.shm_perm.mode & 077) || ds.shm_segsz < need)
+		return "the shared cursor segment is not a private one of this user";
+	void *m = shmat(id, NULL, 0);
+	if (m == (void *)-1)
+		return "cannot attach the shared cursor segment";
 	struct shared *sh = m;
-	uint64_t zero = 0, s = mix(seed) | 1;
-	atomic_compare_exchange_strong(&sh->seed, &zero, s);
+	uint64_t zero = 0;
+	if (!atomic_compare_exchange_strong(&sh->ident, &zero, ident) && zero != ident) {
+		shmdt(m);
+		return "the shared cursor segment belongs to another policy file";
+	}
+	zero = 0;
+	atomic_compare_exchange_strong(&sh->seed, &zero, mix(seed) | 1);
 	for (unsigned i = 0; i < p->nrules; i++) {
 		struct ss_rule_state *rs = p->rules[i].state;
 		if (!p->rules[i].rotate_host)

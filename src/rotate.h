@@ -7,10 +7,13 @@
  *
  * rotate_scope = process (default): each process starts its cursors at a
  * random offset (reseeded after fork), so a child does not replay its
- * parent's sequence. rotate_scope = host: the cursors live in a small file in
- * /dev/shm shared by every process of the same user that loads the same
- * policy file (same device and inode), mapped once at load. Cursors are plain
- * atomic counters, so a process dying at any point leaves nothing held.
+ * parent's sequence. rotate_scope = host: the cursors live in a small System V
+ * shared memory segment shared by every process of the same user that loads
+ * the same policy file (same device and inode), attached once at load. It
+ * cannot be shrunk under an attached process (a mapped file can: SIGBUS), and
+ * only a segment this user created and nobody else can write is used.
+ * Cursors are plain atomic counters, so a process dying at any point leaves
+ * nothing held.
  */
 #ifndef SOCKSHIM_ROTATE_H
 #define SOCKSHIM_ROTATE_H
@@ -19,19 +22,19 @@
 
 #include "policy.h"
 
-/* Where host-scope cursors live; tests may point it elsewhere. */
-#define SS_SHM_DIR "/dev/shm"
-
 /* Seed this process and offset every process-scope rule's cursors; call at
  * start and in the child after fork. */
 void ss_rotate_seed(struct ss_policy *p, uint64_t seed);
 
 /*
- * Map the shared cursors of every rotate_scope = host rule. Returns NULL on
- * success (or when no rule needs it), else why the host scope could not be
- * set up; those rules then rotate per process. path_out gets the file name.
+ * Attach the shared cursors of every rotate_scope = host rule. Returns NULL
+ * on success (or when no rule needs it), else why the host scope could not be
+ * set up; those rules then rotate per process. where_out gets the segment's
+ * key, for the log. Refused: a segment another user created, one with any
+ * group or other permission bit, one too small for this policy, one claimed
+ * by another policy file whose key collides.
  */
-const char *ss_rotate_share(struct ss_policy *p, uint64_t seed, char *path_out, unsigned path_size);
+const char *ss_rotate_share(struct ss_policy *p, uint64_t seed, char *where_out, unsigned where_size);
 
 /* Index in [0, n) where the next search starts; n > 0. *ticket gets the
  * cursor value drawn, for ss_rotate_skip. */

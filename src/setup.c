@@ -159,10 +159,10 @@ void ss_setup_rotation(struct ss_setup *s)
 	ss_rotate_seed(s->policy, s->seed);
 	if (!s->usable)
 		return;
-	char path[256];
-	const char *why = ss_rotate_share(s->policy, s->seed, path, sizeof(path));
+	char where[64];
+	const char *why = ss_rotate_share(s->policy, s->seed, where, sizeof(where));
 	if (why)
-		ss_log_event(SS_LEVEL_WARN, "rotate-scope", "msg", why, "path", path, "fallback", "rotate_scope = process", NULL);
+		ss_log_event(SS_LEVEL_WARN, "rotate-scope", "msg", why, "segment", where, "fallback", "rotate_scope = process", NULL);
 }
 
 void ss_setup_started(const struct ss_setup *s, const char *program, const char *exe, const char *via)

@@ -1,13 +1,12 @@
 /*
- * supervise: start the target under the seccomp filter, answer its calls
- * until it exits, and end as it ended (see supervise.h).
+ * supervise: the launcher's side of `sockshim --seccomp` (see supervise.h).
  *
- * The child installs the filter (sfilter.h) and tells us the notification
- * fd's number through a pipe; we take the fd with pidfd_getfd() and only then
- * let it exec, so no call of the target is ever sent before someone listens.
- * The loop polls three things: the notification fd (supcall.h answers each
- * call, blocking ones in worker threads), the child's pidfd (it exited), and
- * a signalfd of the signals we pass on to it.
+ * It reads the policy, forks the supervising process (supserve.h), which
+ * starts the command under the filter and answers its calls, and waits for
+ * the note of the command's end: its pid first, so that signals sent to us
+ * are passed on to it, then its wait status, with which we end at once. When
+ * the command left processes that still carry the filter (a daemon), the
+ * supervising process goes on serving them after we are gone.
  */
 #include "supervise.h"
 
@@ -16,22 +15,18 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fmt.h"
 #include "log.h"
 #include "policy.h"
 #include "setup.h"
 #include "sfilter.h"
-#include "supcall.h"
+#include "supserve.h"
 
-#define EX_NOSUPERVISOR 125
 
 /* The usable policy into *out (NULL: every call passes through); 0 or the
  * exit status to stop with. Read and reported as the preload does. */
@@ -50,27 +45,6 @@ static int load_policy(const char *program, struct ss_policy **out, bool *dry)
 	if (s.usable)
 		*out = s.policy;
 	return 0;
-}
-
-/* ---- the child ---- */
-
-static void child(char **argv, const struct sfilter_want *w, const sigset_t *mask, int tell, int wait_go)
-{
-	sigprocmask(SIG_SETMASK, mask, NULL);
-	int fd = sfilter_install(w);
-	int msg = fd >= 0 ? fd : -errno;
-	if (write(tell, &msg, sizeof(msg)) != (ssize_t)sizeof(msg) || fd < 0)
-		_exit(EX_NOSUPERVISOR);
-	char go;
-	if (read(wait_go, &go, 1) != 1)
-		_exit(EX_NOSUPERVISOR); /* the supervisor could not take the fd */
-	close(fd);
-	close(tell);
-	close(wait_go);
-	execvp(argv[0], argv);
-	int e = errno;
-	fprintf(stderr, "sockshim: %s: %s\n", argv[0], strerror(e));
-	_exit(e == ENOENT ? 127 : 126);
 }
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -126,89 +100,66 @@ int ss_supervise(char **argv)
 		sigaddset(&fwd, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &fwd, &old);
 
-	int up[2], down[2];
-	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0) {
+	int notes[2];
+	if (pipe2(notes, O_CLOEXEC) < 0) {
 		perror("sockshim: pipe");
 		return EX_NOSUPERVISOR;
 	}
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
+	pid_t sup = fork();
+	if (sup < 0) {
 		perror("sockshim: fork");
 		return EX_NOSUPERVISOR;
 	}
-	if (pid == 0) {
-		close(up[0]);
-		close(down[1]);
-		child(argv, &w, &old, up[1], down[0]);
+	if (sup == 0) {
+		close(notes[0]);
+		supserve_run(argv, &w, p, dry, &old, notes[1]);
 	}
-	close(up[1]);
-	close(down[0]);
-	signal(SIGPIPE, SIG_IGN); /* after fork: the target keeps its own disposition */
+	close(notes[1]);
 
-	int msg = 0, notify = -1, status = 0;
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	ssize_t n = read(up[0], &msg, sizeof(msg));
-	if (n == (ssize_t)sizeof(msg) && msg >= 0 && pidfd >= 0)
-		notify = (int)syscall(SYS_pidfd_getfd, pidfd, msg, 0);
-	if (notify < 0) {
-		int e = n != (ssize_t)sizeof(msg) ? EIO : msg < 0 ? -msg : errno;
-		fprintf(stderr, "sockshim: --seccomp: cannot supervise (%s): %s\n",
-			msg < 0 ? "seccomp user notification, kernel >= 5.9" : "pidfd_getfd", strerror(e));
-		close(down[1]);
-		waitpid(pid, &status, 0);
-		return EX_NOSUPERVISOR;
-	}
-	char go = 1;
-	if (write(down[1], &go, 1) != 1) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		return EX_NOSUPERVISOR;
-	}
-	close(down[1]);
-	close(up[0]);
-
-	char traps[128];
-	sfilter_describe(&w, traps, sizeof(traps));
-	char cpid[16];
-	struct fmt f;
-	fmt_init(&f, cpid, sizeof(cpid));
-	fmt_u64(&f, (uint64_t)pid);
-	ss_log_event(SS_LEVEL_DEBUG, "supervise", "target", cpid, "calls", traps, NULL);
-
-	supcall_setup(notify, p, dry);
+	pid_t target = -1;
+	int tfd = -1; /* a pidfd of the target: a signal never reaches a reused pid */
+	int status = EX_NOSUPERVISOR << 8;
+	bool sup_ends = true; /* it ends with the command: wait for it */
 	int sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
-	struct pollfd pf[3] = { { notify, POLLIN, 0 }, { pidfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+	struct pollfd pf[2] = { { notes[0], POLLIN, 0 }, { sfd, POLLIN, 0 } };
 	for (;;) {
-		if (poll(pf, sfd >= 0 ? 3 : 2, -1) < 0) {
+		if (poll(pf, sfd >= 0 ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (sfd >= 0 && (pf[2].revents & POLLIN)) {
+		if (sfd >= 0 && (pf[1].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				/* a terminal's signal reached the whole process group
 				 * already; pass on only what was sent to us alone */
-				if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE)
-					kill(pid, (int)si.ssi_signo);
+				if (tfd >= 0 && (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE))
+					syscall(SYS_pidfd_send_signal, tfd, (int)si.ssi_signo, NULL, 0);
 			}
 		}
-		if (pf[0].revents & POLLIN) {
-			if (!supcall_handle()) {
-				/* the fd is broken: closing it makes the target's
-				 * sent calls fail (ENOSYS) instead of waiting forever */
-				close(notify);
-				pf[0].fd = -1;
-			}
-		} else if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			pf[0].fd = -1;
-		}
-		if (pf[1].revents & POLLIN)
+		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		struct supserve_note n;
+		ssize_t got = read(notes[0], &n, sizeof(n));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != (ssize_t)sizeof(n)) {
+			fprintf(stderr, "sockshim: --seccomp: the supervisor ended before the command%s\n",
+				target > 0 ? ": its socket calls now fail (ENOSYS)" : "");
 			break;
+		}
+		if (n.what == SUPSERVE_TARGET) {
+			target = n.value;
+			tfd = (int)syscall(SYS_pidfd_open, target, 0); /* it waits for its go: alive */
+			continue;
+		}
+		status = n.value;
+		sup_ends = n.what == SUPSERVE_ENDED;
+		break;
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	int st;
+	while (waitpid(sup, &st, sup_ends ? 0 : WNOHANG) < 0 && errno == EINTR) {
 	}
-	ss_setup_summary(p, "seccomp");
 	return pass_status(status);
 }

@@ -20,8 +20,12 @@
  * Run argv[0] (searched on PATH) with argv under the supervisor, with the
  * policy of SOCKSHIM_POLICY (else the default path) and the SOCKSHIM_LOG,
  * SOCKSHIM_LOG_LEVEL, SOCKSHIM_LOG_FORMAT and SOCKSHIM_MODE overrides, read
- * exactly as the preloaded shim reads them. Returns when the target exits:
- * its exit status; a target killed by a signal makes the caller die of the
+ * exactly as the preloaded shim reads them. The supervisor is a process of
+ * its own (supserve.h): what the target leaves running when it exits (a
+ * daemon) stays supervised by it, which ends when the last process under
+ * the filter is gone, and logs the summary then; when the target left
+ * nothing, the summary is logged before this returns. Returns when the
+ * target exits: its exit status; a target killed by a signal makes the caller die of the
  * same signal (no core file of its own). 78 for a policy with errors (unless
  * on_error = passthrough), 126/127 when the command cannot be run, 125 when
  * the kernel refuses the supervisor (no seccomp user notification).

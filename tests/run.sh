@@ -57,11 +57,12 @@ san_rt=$(ldd "$build/libsockshim.so" 2>/dev/null | awk '$1 ~ /^lib(asan|tsan|ubs
 # the script ends the kernel kills whatever it left running. Its /dev/shm is
 # its own, so host-scope rotation files from earlier runs (named after a
 # policy file's inode, which a new file may reuse) cannot leak into it.
+# Its System V IPC namespace too: the same for host-scope cursor segments.
 netns() {
 	if [ "$(id -u)" = 0 ]; then
-		unshare -n -p -f -m --mount-proc -- sh -c 'ip link set lo up && mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec "$@"' sh "$@"
+		unshare -n -p -i -f -m --mount-proc -- sh -c 'ip link set lo up && mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec "$@"' sh "$@"
 	else
-		unshare -rn -p -f -m --mount-proc -- sh -c 'ip link set lo up && mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec "$@"' sh "$@"
+		unshare -rn -p -i -f -m --mount-proc -- sh -c 'ip link set lo up && mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec "$@"' sh "$@"
 	fi
 }
 

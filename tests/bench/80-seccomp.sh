@@ -19,7 +19,8 @@
 #
 # System calls the supervisor makes per connect: strace -f -c attached to
 # the supervisor alone (its threads included, not the target), for N and 2N
-# connections; the slope (2N run - N run) / N, per system call.
+# connections; the slope (2N run - N run) / N, per system call. The
+# supervisor is the launcher's child (the target is the supervisor's).
 #
 # The supervisor: `sockshim --seccomp` when the launcher has it, else
 # $SOCKSHIM_SUP (a driver calling ss_supervise); neither: a note, one info
@@ -50,13 +51,14 @@ run() {
 # counted OUT N POLICY: a supervised run with strace attached to the
 # supervisor before the target starts its connects (it waits on a fifo)
 counted() {
-	local out=$1 n=$2 pol=$3 sup i=0 st
+	local out=$1 n=$2 pol=$3 launcher sup i=0 st
 	rm -f "$T/go"
 	mkfifo "$T/go"
 	SOCKSHIM_POLICY="$pol" "${SUP[@]}" sh -c 'read _ <"$1"; shift; exec "$@"' sh "$T/go" \
 		"$T/smatchconn" plain "$n" 127.0.0.1 $PORT 127.0.0.2 0 0 >"$out.line" 2>&1 &
-	sup=$!
+	launcher=$!
 	sleep 0.2
+	sup=$(pgrep -o -P "$launcher" || echo "$launcher")
 	strace -f -c -o "$out" -p "$sup" 2>/dev/null &
 	st=$!
 	while ! grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$sup/status" 2>/dev/null; do
@@ -65,8 +67,8 @@ counted() {
 		sleep 0.05
 	done
 	echo go >"$T/go"
-	wait "$sup"
-	wait "$st"
+	wait "$launcher"
+	wait "$st" # strace ends with the supervisor, just before the launcher
 }
 
 # measure: every run, in one fresh namespace

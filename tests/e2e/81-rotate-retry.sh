@@ -29,10 +29,8 @@ source_port = $2
 rotate_scope = ${3:-process}
 INI
 }
-# A host-scope cursor starts at the window's first port (a fresh shared file),
+# A host-scope cursor starts at the window's first port (a fresh shared segment),
 # so the tests that need a collision get one for sure.
-shm_of() { echo "/dev/shm/sockshim-$(id -u)-$(stat -c '%d-%i' "$1")"; }
-trap 'rm -f "$(shm_of "$W1")" "$(shm_of "$W2")"; _rot_cleanup' EXIT
 HOG=$(pol hog 43000-43004)
 later shim "$HOG" "$RC" -r -n 5 -w 60 -f "$T/hog.ports" 127.0.0.1 9100 >/dev/null 2>&1
 HOG2=$(pol hog2 43020-43024)

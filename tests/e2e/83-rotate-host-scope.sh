@@ -1,7 +1,8 @@
 #!/bin/bash
 # frontends: preload, seccomp
 # 83: `rotate_scope = host` shares the rotation cursor between every process
-# that loads the same policy file, through a small file in /dev/shm.
+# that loads the same policy file, through a small System V shared memory
+# segment.
 # - Three processes, one after the other, each holding 5 connections: the
 #   ports form one sequential walk of the window, 15 distinct ports, none
 #   skipped as busy. Control: `rotate_scope = process` (the default), four
@@ -9,10 +10,15 @@
 #   the walk breaks (a chance of about one in a million to pass by luck).
 # - A process killed with SIGKILL in the middle of connecting leaves nothing
 #   held: the next process goes on rotating from where the cursor was.
-# - The file is private to the user (0600) and named after the policy's
-#   device and inode; `rotate_scope` with a bad value is a FILE:LINE error.
+# - The segment is private to the user who created it (0600, as
+#   /proc/sysvipc/shm says) and keyed by the policy's device and inode; no
+#   file is left in /dev/shm. A segment under that key that others may read
+#   or write, or one too small for the policy, is refused with a
+#   rotate-scope warning and the process rotates on its own, still inside
+#   its window. `rotate_scope` with a bad value is a FILE:LINE error.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/helpers/rot.sh"
+PY=$(python3 -c 'import sys; print(sys.executable)')
 
 serve tcp 127.0.0.1 9100 "$T/peers" || exit 1
 serve tcp 127.0.0.1 9101 "$T/peers2" -c || exit 1
@@ -25,8 +31,9 @@ source_port = $2
 rotate_scope = $3
 INI
 }
-shm_of() { echo "/dev/shm/sockshim-$(id -u)-$(stat -c '%d-%i' "$1")"; }
-cleanup_shm() { rm -f "$(shm_of "$HOST")" "$(shm_of "$KILL")"; }
+# segs: "PERMS UID CUID" of this user's System V segments (the test has an
+# IPC namespace of its own)
+segs() { awk -v me="$(id -u)" 'NR > 1 && $8 == me { print $3, $8, $10 }' /proc/sysvipc/shm; }
 
 # walk N PROCS: PROCS processes in turn, each holding N connections until all are done
 walk() {
@@ -43,18 +50,17 @@ is_walk() {
 }
 
 HOST=$(pol host 44000-44019 host)
-trap 'cleanup_shm; _rot_cleanup' EXIT
 walk "$HOST" 5 3 "$T/host.ports"
 expect_eq "host: 15 connections from 3 processes, 15 distinct ports" "$(cut -d' ' -f2 "$T/host.ports" | sort -u | wc -l)" 15
 check "host: one sequential walk across the processes ($(cut -d' ' -f2 "$T/host.ports" | tr '\n' ' '))" is_walk 44000 20 <"$T/host.ports"
 expect_eq "host: no port was found busy" "$(grep -c busy-ports "$T/host.ports.log")" 0
-f=$(shm_of "$HOST")
-expect_eq "host: the shared cursor file is private" "$(stat -c '%a %u' "$f" 2>&1)" "600 $(id -u)"
+expect_eq "host: one shared cursor segment, private to this user" "$(segs)" "600 $(id -u) $(id -u)"
+expect_eq "host: no file in /dev/shm" "$(ls /dev/shm | grep -c sockshim)" 0
 
 PROC=$(pol proc 45000-45099 process)
 walk "$PROC" 5 4 "$T/proc.ports"
 check "control, process scope: no single walk across processes" bash -c "! is_walk 45000 100 <'$T/proc.ports'" 2>/dev/null
-expect_eq "control, process scope: no shared file" "$(ls "$(shm_of "$PROC")" 2>/dev/null | wc -l)" 0
+expect_eq "control, process scope: no other segment" "$(segs | wc -l)" 1
 
 # ---- a process dies mid-connect ----
 KILL=$(pol kill 46000-46099 host)
@@ -69,6 +75,30 @@ expect_eq "after SIGKILL: 5 distinct ports inside the window" \
 	"$(awk '$2 >= 46000 && $2 <= 46099 { print $2 }' "$T/after.ports" | sort -u | wc -l)" 5
 # (the dead process's connections that were not closed yet sit in TIME_WAIT:
 # those ports may be skipped as busy, the walk goes on around them)
+
+# ---- a segment that is not private, or too small, is refused ----
+# remake SIZE MODE: this test's segments removed and made again under their key
+remake() {
+	"$PY" - "$1" "$2" <<'PYEOF'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for l in open("/proc/sysvipc/shm").readlines()[1:]:
+    r = l.split()
+    if int(r[7]) == os.geteuid():
+        libc.shmctl(int(r[1]), 0, None)  # IPC_RMID
+        libc.shmget(int(r[0]), int(sys.argv[1]), 0o1000 | int(sys.argv[2], 8))
+PYEOF
+}
+SEG=$(pol seg 46200-46209 host)
+shim "$SEG" "$RC" -n 1 127.0.0.1 9100 >/dev/null 2>&1 # makes the segment: 3 of them now
+for c in "4096 0644:not a private one" "8 0600:smaller than this policy needs"; do
+	remake ${c%%:*}
+	out=$(shim "$SEG" "$RC" -n 3 -f "$T/seg.ports" 127.0.0.1 9100 2>"$T/seg.log")
+	expect_match "segment ${c%%:*}: refused with a warning" "$(cat "$T/seg.log")" "rotate-scope .*${c#*:}.*fallback=rotate_scope = process"
+	expect_eq "segment ${c%%:*}: the connects succeed" "$(field ok "$out")/$(field fail "$out")" "3/0"
+done
+expect_eq "refused segments: every port inside the window" \
+	"$(awk '$2 < 46200 || $2 > 46209' "$T/seg.ports" | wc -l)/$(wc -l <"$T/seg.ports")" "0/6"
 
 # ---- bad value ----
 bad=$(policy bad.ini <<'INI'

@@ -35,8 +35,7 @@ rotate_scope = ${3:-process}
 INI
 }
 # A host-scope cursor starts at the window's first port (a fresh shared
-# file), so the tests that need a collision get one for sure.
-shm_of() { echo "/dev/shm/sockshim-$(id -u)-$(stat -c '%d-%i' "$1")"; }
+# segment), so the tests that need a collision get one for sure.
 HOG=$(pol hog 43000-43004)
 later shim "$HOG" "$RC" -r -n 5 -w 60 -f "$T/hog.ports" 127.0.0.1 9100 >/dev/null 2>&1
 HOG2=$(pol hog2 43020-43024)
@@ -173,10 +172,8 @@ if command -v go >/dev/null 2>&1 &&
 	expect_eq "Go client: the server saw them" "$(grep -cxE '127\.0\.0\.2 4309[0-4]' "$T/peers-go")" 3
 	expect_match "Go client: retried on a fresh socket (EINPROGRESS, as Go asked)" "$(cat "$T/go.log")" \
 		'actions=taken=127\.0\.0\.2:4300[0-4]:EADDRNOTAVAIL,.*source=127\.0\.0\.2:4309[0-4] rc=-1 errno=EINPROGRESS via=seccomp$'
-	rm -f "$(shm_of "$W6")"
 else
 	echo "# no Go toolchain (or it cannot build goclient): the Go check is skipped"
 fi
 
-rm -f "$(shm_of "$W1")" "$(shm_of "$W2")" "$(shm_of "$W3")" "$(shm_of "$W4")" "$(shm_of "$W7")"
 finish
