@@ -1,11 +1,15 @@
 /*
  * log: one write(2) per line to stderr, a file or the syslog socket
- * (see log.h).
+ * (see log.h). A sink that cannot take a line now (a full pipe, a stalled
+ * syslog receiver, a full disk, a FIFO nobody reads) costs the line, never
+ * the program's progress: the line is dropped and counted, and the count is
+ * reported in the sink once it takes lines again, or at exit.
  */
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -55,15 +59,21 @@ static struct {
 	char path[256];
 	bool pipe;      /* writes can raise SIGPIPE: keep it from the program */
 	bool sock;      /* the syslog socket */
+	bool own_nonblock; /* a FIFO we opened O_NONBLOCK ourselves: a full one says EAGAIN */
+	bool waiting;   /* a FIFO with no reader yet: fd is -1, opened again once a second */
 	int reopens;
 	int pid;
 	_Atomic int64_t verified; /* the second of the last fstat check of a marked sink */
+	_Atomic int64_t retried;  /* the second of the last open of a waiting FIFO */
+	_Atomic uint64_t dropped; /* lines the sink did not take, not yet reported */
 } L = { .target = SS_LOG_STDERR, .level = SS_LEVEL_INFO, .format = SS_FORMAT_TEXT, .fd = 2, .ok = true };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void ss_log_set_pid(int pid)
 {
+	if (L.pid && pid != L.pid) /* a forked child: the parent reports its own drops */
+		atomic_store_explicit(&L.dropped, 0, memory_order_relaxed);
 	L.pid = pid;
 }
 
@@ -99,6 +109,8 @@ static void remember(int fd)
 		L.ino = st.st_ino;
 		L.sock = S_ISSOCK(st.st_mode);
 		L.pipe = S_ISFIFO(st.st_mode);
+		L.own_nonblock = L.pipe && L.target == SS_LOG_FILE;
+		L.waiting = false;
 		/* if the table cannot hold it (out of memory), every line checks */
 		fdtab_set(fd, SINK_MARK);
 	}
@@ -107,7 +119,10 @@ static void remember(int fd)
 static int open_sink(void)
 {
 	if (L.target == SS_LOG_FILE) {
-		int fd = open(L.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+		/* O_NONBLOCK: a FIFO without a reader gives ENXIO at once instead of
+		 * blocking the program before main; a full FIFO then gives EAGAIN.
+		 * (It changes nothing for a regular file.) */
+		int fd = open(L.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640);
 		return fd < 0 ? -1 : move_high(fd);
 	}
 	if (L.target == SS_LOG_SYSLOG) {
@@ -133,7 +148,7 @@ static int open_sink(void)
 	return -1;
 }
 
-static void complain(const char *what, int err)
+static void complain(const char *what, int err, const char *then)
 {
 	char buf[512];
 	struct fmt f;
@@ -144,7 +159,7 @@ static void complain(const char *what, int err)
 	fmt_str(&f, L.path);
 	fmt_str(&f, ": ");
 	fmt_str(&f, strerrorname_np(err) ? strerrorname_np(err) : "error");
-	fmt_str(&f, "; decision logging is off\n");
+	fmt_str(&f, then);
 	ss_log_stderr(buf, f.len);
 }
 
@@ -154,6 +169,7 @@ void ss_log_setup(const struct ss_log_config *c)
 	L.level = c->level;
 	L.format = c->format;
 	L.reopens = 0;
+	L.waiting = L.own_nonblock = false;
 	L.path[0] = '\0';
 	if (c->path && strlen(c->path) < sizeof(L.path))
 		strcpy(L.path, c->path);
@@ -180,8 +196,18 @@ void ss_log_setup(const struct ss_log_config *c)
 	case SS_LOG_FILE:
 	case SS_LOG_SYSLOG: {
 		int fd = open_sink();
+		if (fd < 0 && errno == ENXIO && c->target == SS_LOG_FILE) {
+			/* a FIFO nobody reads yet: wait for a reader, never block */
+			complain("log FIFO", ENXIO, " (no reader); lines are dropped until one opens it\n");
+			L.fd = -1;
+			L.ok = L.waiting = true;
+			L.pipe = true;
+			L.sock = false;
+			break;
+		}
 		if (fd < 0) {
-			complain(c->target == SS_LOG_FILE ? "cannot open log file" : "cannot reach syslog at", errno);
+			complain(c->target == SS_LOG_FILE ? "cannot open log file" : "cannot reach syslog at", errno,
+				 "; decision logging is off\n");
 			L.ok = false;
 			break;
 		}
@@ -267,26 +293,44 @@ static int write_no_sigpipe(int fd, const char *p, size_t n)
 }
 
 /*
- * Write to a pipe without ever blocking the program or killing it: a line
- * that does not fit in the pipe now is dropped (a reader that is not
+ * Write to a pipe or FIFO without ever blocking the program or killing it:
+ * a line that does not fit now is dropped (EAGAIN; a reader that is not
  * reading must not stall the program on lines it never wrote itself), and
- * the SIGPIPE of a reader that is gone is swallowed.
+ * the SIGPIPE of a reader that is gone is swallowed (EPIPE). A FIFO we
+ * opened ourselves is O_NONBLOCK, so the write says EAGAIN itself. fd 2's
+ * file description is the program's, whose O_NONBLOCK flag is not ours to
+ * change: one poll with no timeout asks first. POLLOUT on a pipe means a
+ * free buffer page, which holds a whole line of ours (< PIPE_BUF); POLLERR,
+ * that no reader is left. (Another writer of the same pipe can fill that
+ * page between our poll and our write; the write then waits until the
+ * reader takes a page.)
  */
-static int write_pipe(int fd, const char *p, size_t n)
+static int write_pipe(int fd, const char *p, size_t n, bool nonblock)
 {
-	int size = real_fcntl(fd, F_GETPIPE_SZ, NULL), queued = 0;
-	if (size > 0 && ioctl(fd, FIONREAD, &queued) == 0 && (size_t)(size - queued) < n + 4096)
-		return 0;
+	if (!nonblock) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, 0) < 0)
+			return errno;
+		if (pfd.revents & POLLNVAL)
+			return EBADF;
+		if (pfd.revents & POLLERR)
+			return EPIPE;
+		if (!(pfd.revents & POLLOUT))
+			return EAGAIN;
+	}
 	return write_no_sigpipe(fd, p, n);
 }
 
-/* The syslog socket: one datagram; MSG_NOSIGNAL keeps the SIGPIPE of a
- * socket shut down under us from the program, with no signal-mask calls. */
+/* The syslog socket: one datagram, never waiting for room in a receiver's
+ * queue (MSG_DONTWAIT: a receiver that stops reading costs lines, EAGAIN);
+ * MSG_NOSIGNAL keeps the SIGPIPE of a socket shut down under us from the
+ * program, with no signal-mask calls. The socket is ours: a flag per call
+ * rather than O_NONBLOCK only so that one system call does it all. */
 static int write_sock(int fd, const char *p, size_t n)
 {
 	ssize_t w;
 	do
-		w = send(fd, p, n, MSG_NOSIGNAL);
+		w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (w < 0 && errno == EINTR);
 	return w < 0 ? errno : 0;
 }
@@ -296,7 +340,7 @@ static int write_line(int fd, const struct fmt *f)
 	if (L.sock)
 		return write_sock(fd, f->buf, f->len);
 	if (L.pipe)
-		return write_pipe(fd, f->buf, f->len);
+		return write_pipe(fd, f->buf, f->len, L.own_nonblock);
 	return write_all(fd, f->buf, f->len);
 }
 
@@ -306,7 +350,7 @@ void ss_log_stderr(const char *p, size_t n)
 	struct stat st;
 	if (fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode)) {
 		if (S_ISFIFO(st.st_mode))
-			write_pipe(2, p, n);
+			write_pipe(2, p, n, false);
 		else
 			write_all(2, p, n);
 	}
@@ -327,8 +371,32 @@ void ss_log_stderr(const char *p, size_t n)
  * number (which is high, see move_high), is caught by the check of the next
  * second, not before.
  */
+static bool report_dropped(int fd);
+
+static void dropped_one(void)
+{
+	atomic_fetch_add_explicit(&L.dropped, 1, memory_order_relaxed);
+}
+
+/* A FIFO that had no reader: open it again, at most once a second. */
+static bool reopen_waiting(int64_t second)
+{
+	if (atomic_exchange_explicit(&L.retried, second, memory_order_relaxed) == second)
+		return false;
+	int fd = open_sink();
+	if (fd < 0)
+		return false;
+	remember(fd);
+	atomic_store_explicit(&L.verified, second, memory_order_relaxed);
+	return L.ok;
+}
+
 static void emit(struct fmt *f, int64_t second, bool check)
 {
+	if (L.waiting && !reopen_waiting(second)) {
+		dropped_one();
+		return;
+	}
 	int fd = L.fd;
 	bool trusted = !check && L.target != SS_LOG_STDERR && fdtab_get(fd) == SINK_MARK &&
 		       atomic_load_explicit(&L.verified, memory_order_relaxed) == second;
@@ -339,8 +407,17 @@ static void emit(struct fmt *f, int64_t second, bool check)
 		if (L.target != SS_LOG_STDERR)
 			atomic_store_explicit(&L.verified, second, memory_order_relaxed);
 	}
-	if (write_line(fd, f) == EBADF && trusted && sink_still_ours())
-		write_line(L.fd, f);
+	/* the count of lines lost goes first, once the sink takes lines again
+	 * (an atomic load per line, no system call, while nothing is lost) */
+	if (atomic_load_explicit(&L.dropped, memory_order_relaxed) && !report_dropped(fd)) {
+		dropped_one();
+		return;
+	}
+	int err = write_line(fd, f);
+	if (err == EBADF && trusted && sink_still_ours())
+		err = write_line(L.fd, f);
+	if (err)
+		dropped_one();
 }
 
 /* Start a line; returns the second of its time stamp. */
@@ -529,6 +606,43 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+/* An event line's body after begin(): its name, then the key/value pairs. */
+static void event_body(struct fmt *f, const char *event, va_list ap)
+{
+	if (L.format == SS_FORMAT_JSON)
+		json_key_str(f, "event", event);
+	else {
+		fmt_char(f, ' ');
+		fmt_str(f, event);
+	}
+	for (const char *k; (k = va_arg(ap, const char *)) != NULL;) {
+		const char *v = va_arg(ap, const char *);
+		if (L.format == SS_FORMAT_JSON) {
+			if (v && all_digits(v)) {
+				LIT(f, ",\"");
+				fmt_str(f, k);
+				LIT(f, "\":");
+				fmt_str(f, v);
+			} else {
+				json_key_str(f, k, v);
+			}
+		} else {
+			fmt_char(f, ' ');
+			fmt_str(f, k);
+			fmt_char(f, '=');
+			fmt_str(f, v ? v : "-");
+		}
+	}
+}
+
+static void event_line(struct fmt *f, const char *event, ...)
+{
+	va_list ap;
+	va_start(ap, event);
+	event_body(f, event, ap);
+	va_end(ap);
+}
+
 void ss_log_event(enum ss_log_level level, const char *event, ...)
 {
 	if (!ss_log_enabled(level))
@@ -538,34 +652,53 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 	struct fmt f;
 	va_list ap;
 	int64_t second = begin(&f, buf, sizeof(buf), level, L.pid);
-	if (L.format == SS_FORMAT_JSON)
-		json_key_str(&f, "event", event);
-	else {
-		fmt_char(&f, ' ');
-		fmt_str(&f, event);
-	}
 	va_start(ap, event);
-	for (const char *k; (k = va_arg(ap, const char *)) != NULL;) {
-		const char *v = va_arg(ap, const char *);
-		if (L.format == SS_FORMAT_JSON) {
-			if (v && all_digits(v)) {
-				LIT(&f, ",\"");
-				fmt_str(&f, k);
-				LIT(&f, "\":");
-				fmt_str(&f, v);
-			} else {
-				json_key_str(&f, k, v);
-			}
-		} else {
-			fmt_char(&f, ' ');
-			fmt_str(&f, k);
-			fmt_char(&f, '=');
-			fmt_str(&f, v ? v : "-");
-		}
-	}
+	event_body(&f, event, ap);
 	va_end(ap);
 	finish(&f);
 	emit(&f, second, true); /* rare lines: always checked */
+	errno = saved;
+}
+
+/*
+ * Write the count of lines the sink did not take ("log-dropped", warn)
+ * straight to fd, before the line that finds the sink taking lines again.
+ * false: it did not take this one either (the count stays).
+ */
+static bool report_dropped(int fd)
+{
+	uint64_t n = atomic_load_explicit(&L.dropped, memory_order_relaxed);
+	if (!n)
+		return true;
+	if (L.level < SS_LEVEL_WARN) { /* warnings are not logged: nothing to say it with */
+		atomic_fetch_sub_explicit(&L.dropped, n, memory_order_relaxed);
+		return true;
+	}
+	char buf[512], count[24];
+	struct fmt f;
+	fmt_init(&f, count, sizeof(count));
+	fmt_u64(&f, n);
+	begin(&f, buf, sizeof(buf), SS_LEVEL_WARN, L.pid);
+	event_line(&f, "log-dropped", "dropped", count, "msg", "lines the log sink did not take", NULL);
+	finish(&f);
+	if (write_line(fd, &f) != 0)
+		return false;
+	atomic_fetch_sub_explicit(&L.dropped, n, memory_order_relaxed);
+	return true;
+}
+
+void ss_log_report_dropped(void)
+{
+	if (!L.ok || !atomic_load_explicit(&L.dropped, memory_order_relaxed))
+		return;
+	int saved = errno;
+	if (L.waiting) { /* a reader may have come within the last second */
+		int fd = open_sink();
+		if (fd >= 0)
+			remember(fd);
+	}
+	if (!L.waiting && sink_still_ours())
+		report_dropped(L.fd);
 	errno = saved;
 }
 
