@@ -371,7 +371,20 @@ void ss_log_stderr(const char *p, size_t n)
  * number (which is high, see move_high), is caught by the check of the next
  * second, not before.
  */
-static bool report_dropped(int fd);
+static int report_dropped(int fd);
+
+/* The count of lines lost goes first, once the sink takes lines again (an
+ * atomic load per line, no system call, while nothing is lost). 0, or the
+ * errno of the write that failed. */
+static int put(int fd, const struct fmt *f)
+{
+	if (atomic_load_explicit(&L.dropped, memory_order_relaxed)) {
+		int err = report_dropped(fd);
+		if (err)
+			return err;
+	}
+	return write_line(fd, f);
+}
 
 static void dropped_one(void)
 {
@@ -391,6 +404,22 @@ static bool reopen_waiting(int64_t second)
 	return L.ok;
 }
 
+/*
+ * A syslog receiver that went away (ECONNREFUSED, then ENOTCONN: a syslog
+ * daemon restarting) is connected to again, at most once a second: the
+ * same socket, so the fd never changes under another thread's write.
+ */
+static bool reconnect_syslog(int64_t second)
+{
+	if (atomic_exchange_explicit(&L.retried, second, memory_order_relaxed) == second)
+		return false;
+	struct sockaddr_un un;
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	strcpy(un.sun_path, L.path); /* its length was checked when it was opened */
+	return real_connect(L.fd, (struct sockaddr *)&un, sizeof(un)) == 0;
+}
+
 static void emit(struct fmt *f, int64_t second, bool check)
 {
 	if (L.waiting && !reopen_waiting(second)) {
@@ -407,15 +436,11 @@ static void emit(struct fmt *f, int64_t second, bool check)
 		if (L.target != SS_LOG_STDERR)
 			atomic_store_explicit(&L.verified, second, memory_order_relaxed);
 	}
-	/* the count of lines lost goes first, once the sink takes lines again
-	 * (an atomic load per line, no system call, while nothing is lost) */
-	if (atomic_load_explicit(&L.dropped, memory_order_relaxed) && !report_dropped(fd)) {
-		dropped_one();
-		return;
-	}
-	int err = write_line(fd, f);
+	int err = put(fd, f);
 	if (err == EBADF && trusted && sink_still_ours())
-		err = write_line(L.fd, f);
+		err = put(L.fd, f);
+	if ((err == ECONNREFUSED || err == ENOTCONN) && L.sock && reconnect_syslog(second))
+		err = put(L.fd, f);
 	if (err)
 		dropped_one();
 }
@@ -663,17 +688,14 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 /*
  * Write the count of lines the sink did not take ("log-dropped", warn)
  * straight to fd, before the line that finds the sink taking lines again.
- * false: it did not take this one either (the count stays).
+ * 0, or the errno of the write that failed (the count stays).
  */
-static bool report_dropped(int fd)
+static int report_dropped(int fd)
 {
-	uint64_t n = atomic_load_explicit(&L.dropped, memory_order_relaxed);
-	if (!n)
-		return true;
-	if (L.level < SS_LEVEL_WARN) { /* warnings are not logged: nothing to say it with */
-		atomic_fetch_sub_explicit(&L.dropped, n, memory_order_relaxed);
-		return true;
-	}
+	/* taken whole, so two threads never report the same lines */
+	uint64_t n = atomic_exchange_explicit(&L.dropped, 0, memory_order_relaxed);
+	if (!n || L.level < SS_LEVEL_WARN) /* no warnings logged: nothing to say it with */
+		return 0;
 	char buf[512], count[24];
 	struct fmt f;
 	fmt_init(&f, count, sizeof(count));
@@ -681,10 +703,10 @@ static bool report_dropped(int fd)
 	begin(&f, buf, sizeof(buf), SS_LEVEL_WARN, L.pid);
 	event_line(&f, "log-dropped", "dropped", count, "msg", "lines the log sink did not take", NULL);
 	finish(&f);
-	if (write_line(fd, &f) != 0)
-		return false;
-	atomic_fetch_sub_explicit(&L.dropped, n, memory_order_relaxed);
-	return true;
+	int err = write_line(fd, &f);
+	if (err)
+		atomic_fetch_add_explicit(&L.dropped, n, memory_order_relaxed);
+	return err;
 }
 
 void ss_log_report_dropped(void)

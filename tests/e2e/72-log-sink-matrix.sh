@@ -21,6 +21,7 @@
 #                   the first phase is over (its queue holds 10 datagrams):
 #                   JSON, every line delivered or counted
 #   syslog/curl     the same receiver and 200 transfers by curl
+#   syslog/restarted the receiver goes after 5 lines, a new one comes later
 #   syslog/absent   plain `syslog` with no /dev/log (a private /dev): one
 #                   warning, no log
 #   fd2/stalled     log = stderr, fd 2 a pipe whose reader stalls
@@ -263,6 +264,39 @@ expect_match "syslog/curl: finishes within 10 s (curl's own status: 52 empty rep
 expect_eq "syslog/curl: 200 connects, all from 127.0.0.2" "$(grep -c '^127\.0\.0\.2$' <<<"$out")" 200
 check "syslog/curl: lines were dropped" [ "$(grep -c . "$T/syslog-curl.log")" -lt 200 ]
 
+# --- a syslog receiver that takes 5 lines and goes (a syslog daemon
+# restarting); a new one binds the same path between the phases: the socket
+# is connected to it again (once a second at most), the count comes first
+rm -f "$T/log3.sock"
+timeout 10 "$PY" - "$T/log3.sock" "$T/syslog-first.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(5)
+with open(sys.argv[2], "w") as out:
+    for _ in range(5):
+        out.write(s.recv(4096).decode().rstrip("\n") + "\n")
+PY
+first=$!
+wait_file "$T/log3.sock"
+restart_receiver() {
+	wait $first
+	receiver "$T/log3.sock" "$T/syslog-restarted.log" "$T/syslog-restarted.ready"
+}
+p=$(pol syslog-restarted "syslog:$T/log3.sock")
+phased syslog-restarted "$p" 30 0.05 restart_receiver
+wait $reader
+l=$T/syslog-restarted.log
+expect_match "syslog/restarted: the new receiver gets the count first" "$(head -1 "$l")" \
+	'^<12>sockshim\[[0-9]+\]: [0-9TZ:.-]+ warn log-dropped dropped=[0-9]+ '
+check "syslog/restarted: then decisions of the second phase" grep -qE -- "$text_decision" "$l"
+# every line was delivered, counted, or left in the first receiver's queue
+# when it closed (at most net.unix.max_dgram_qlen + 1: sent, then lost there)
+cat "$T/syslog-first.log" "$l" > "$T/syslog-both.log"
+qlen=$(cat /proc/sys/net/unix/max_dgram_qlen)
+seen=$(($(grep -cE -- ' info start |'"$text_decision" "$T/syslog-both.log") + $(dropped "$T/syslog-both.log")))
+check "syslog/restarted: every line delivered or counted but for the old queue ($seen of $((1 + N + 30)), qlen $qlen)" \
+	[ "$seen" -le $((1 + N + 30)) -a "$seen" -ge $((N + 30 - qlen)) ]
+
 # --- plain syslog with no /dev/log
 if unshare -m true 2>/dev/null; then
 	policy syslog-absent.ini > /dev/null <<EOF
@@ -327,5 +361,5 @@ expect_match "fd2/closed: its $N connects succeeded, pinned" "$out" "^local 127\
 # from 127.0.0.2
 kill $pids 2>/dev/null; wait $pids 2>/dev/null
 check "server: no peer other than 127.0.0.2" sh -c "! grep '^peer ' '$T/srv' | grep -qv '^peer 127\\.0\\.0\\.2:'"
-check "server: saw the connects" [ "$(grep -c '^peer 127\.0\.0\.2:' "$T/srv")" -ge $((N * 11)) ]
+check "server: saw the connects" [ "$(grep -c '^peer 127\.0\.0\.2:' "$T/srv")" -ge $((N * 12)) ]
 finish
