@@ -25,6 +25,7 @@
 #   syslog/absent   plain `syslog` with no /dev/log (a private /dev): one
 #                   warning, no log
 #   fd2/stalled     log = stderr, fd 2 a pipe whose reader stalls
+#   fd2/stalled-threads  the same never read, 8 threads logging at once
 #   fd2/no-reader   fd 2 a pipe whose reader is gone (SIGPIPE at its default)
 #   fd2/socket      fd 2 a socket: nothing is written there
 #   fd2/closed      fd 2 closed
@@ -327,6 +328,19 @@ wait $reader
 l=$T/fd2-stalled.log
 check "fd2/stalled: lines were dropped, and the count reported" [ "$(dropped "$l")" -gt 0 ]
 accounted fd2/stalled "$l" 20 "$text_start" "$text_decision"
+
+# --- the same, never read, with 8 threads logging at once (rob_threads has
+# its own listener)
+policy threads.ini > /dev/null <<EOF
+[pin]
+on = connect
+port = 9722
+source = 127.0.0.2
+EOF
+out=$(timeout 10 "$BUILD/tests/rob_deadpipe" -n 9 env SOCKSHIM_POLICY="$T/threads.ini" LD_PRELOAD="$SHIM" \
+	"$BUILD/tests/rob_threads" 9722 8 250)
+expect_match "fd2/stalled-threads: 8 threads finish within 9 s although nobody reads fd 2" "$out" '^exit=0$'
+expect_match "fd2/stalled-threads: their 2000 connects succeeded, pinned" "$out" '^client-local 127\.0\.0\.2=2000$'
 
 # --- fd 2 a pipe whose reader is gone
 p=$(pol fd2-dead stderr)
