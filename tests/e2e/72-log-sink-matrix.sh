@@ -22,6 +22,9 @@
 #                   JSON, every line delivered or counted
 #   syslog/curl     the same receiver and 200 transfers by curl
 #   syslog/restarted the receiver goes after 5 lines, a new one comes later
+#   launcher/fifo-no-reader  sockshim -l naming a FIFO nobody reads
+#   seccomp/syslog-stalled   sockshim --seccomp, its log to a receiver that
+#                   reads nothing
 #   syslog/absent   plain `syslog` with no /dev/log (a private /dev): one
 #                   warning, no log
 #   fd2/stalled     log = stderr, fd 2 a pipe whose reader stalls
@@ -298,6 +301,28 @@ seen=$(($(grep -cE -- ' info start |'"$text_decision" "$T/syslog-both.log") + $(
 check "syslog/restarted: every line delivered or counted but for the old queue ($seen of $((1 + N + 30)), qlen $qlen)" \
 	[ "$seen" -le $((1 + N + 30)) -a "$seen" -ge $((N + 30 - qlen)) ]
 
+# --- the launcher: sockshim -l naming a FIFO nobody reads; and the seccomp
+# supervisor logging to a syslog receiver that reads nothing (a supervisor
+# that waited on its log would hold every supervised call)
+mkfifo "$T/l.fifo"
+policy front.ini > /dev/null <<EOF
+[pin]
+on = connect
+port = $PORT
+source = 127.0.0.2
+EOF
+out=$(timeout 10 "$BUILD/sockshim" -p "$T/front.ini" -l "$T/l.fifo" -- "$PY" "$PHASE" $PORT $N \
+	"$T/launcher.ready" "$T/launcher.ready" 0 2> "$T/launcher.err"); rc=$?
+expect_eq "launcher/fifo-no-reader: sockshim -l FIFO finishes within 10 s, exit 0" "$rc" 0
+expect_match "launcher/fifo-no-reader: its $N connects succeeded, pinned" "$out" "^local 127\\.0\\.0\\.2=$N\$"
+expect_match "launcher/fifo-no-reader: the warning" "$(cat "$T/launcher.err")" "^sockshim: warning: log FIFO $T/l.fifo: ENXIO"
+receiver "$T/log4.sock" "$T/seccomp.log" "$T/seccomp.never"
+out=$(timeout 10 "$BUILD/sockshim" --seccomp -p "$T/front.ini" -l "syslog:$T/log4.sock" -- "$PY" "$PHASE" $PORT $N \
+	"$T/seccomp.ready" "$T/seccomp.ready" 0 2>&1); rc=$?
+kill $reader 2>/dev/null; wait $reader 2>/dev/null
+expect_eq "seccomp/syslog-stalled: sockshim --seccomp finishes within 10 s, exit 0" "$rc" 0
+expect_match "seccomp/syslog-stalled: its $N connects succeeded, pinned" "$out" "^local 127\\.0\\.0\\.2=$N\$"
+
 # --- plain syslog with no /dev/log
 if unshare -m true 2>/dev/null; then
 	policy syslog-absent.ini > /dev/null <<EOF
@@ -375,5 +400,5 @@ expect_match "fd2/closed: its $N connects succeeded, pinned" "$out" "^local 127\
 # from 127.0.0.2
 kill $pids 2>/dev/null; wait $pids 2>/dev/null
 check "server: no peer other than 127.0.0.2" sh -c "! grep '^peer ' '$T/srv' | grep -qv '^peer 127\\.0\\.0\\.2:'"
-check "server: saw the connects" [ "$(grep -c '^peer 127\.0\.0\.2:' "$T/srv")" -ge $((N * 12)) ]
+check "server: saw the connects" [ "$(grep -c '^peer 127\.0\.0\.2:' "$T/srv")" -ge $((N * 14)) ]
 finish
