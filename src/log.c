@@ -719,8 +719,15 @@ void ss_log_report_dropped(void)
 		if (fd >= 0)
 			remember(fd);
 	}
-	if (!L.waiting && sink_still_ours())
-		report_dropped(L.fd);
+	if (!L.waiting && sink_still_ours()) {
+		int err = report_dropped(L.fd);
+		/* a syslog receiver that came back within the last second */
+		if ((err == ECONNREFUSED || err == ENOTCONN) && L.sock) {
+			atomic_store_explicit(&L.retried, 0, memory_order_relaxed);
+			if (reconnect_syslog(1))
+				report_dropped(L.fd);
+		}
+	}
 	errno = saved;
 }
 
