@@ -1,6 +1,6 @@
 /*
  * log: one write(2) per line to stderr, a file or the syslog socket
- * (see log.h). A sink that cannot take a line now (a full pipe, a stalled
+ * (see log.h; sink.c opens and writes them). A sink that cannot take a line now (a full pipe, a stalled
  * syslog receiver, a full disk, a FIFO nobody reads) costs the line, never
  * the program's progress: the line is dropped and counted, and the count is
  * reported in the sink once it takes lines again, or at exit.
@@ -8,24 +8,17 @@
 #include "log.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fdtab.h"
 #include "fmt.h"
-#include "real.h"
+#include "sink.h"
 
 #define LINE_MAX_BYTES 3072 /* < PIPE_BUF: concurrent writers never interleave */
 #define MAX_REOPENS 16
@@ -60,11 +53,13 @@ static struct {
 	bool pipe;      /* writes can raise SIGPIPE: keep it from the program */
 	bool sock;      /* the syslog socket */
 	bool own_nonblock; /* a FIFO we opened O_NONBLOCK ourselves: a full one says EAGAIN */
-	bool waiting;   /* a FIFO with no reader yet: fd is -1, opened again once a second */
+	/* a FIFO with no reader yet: fd is -1, opened again once a second;
+	 * cleared (release) only after fd is the opened FIFO */
+	atomic_bool waiting;
 	int reopens;
 	int pid;
 	_Atomic int64_t verified; /* the second of the last fstat check of a marked sink */
-	_Atomic int64_t retried;  /* the second of the last open of a waiting FIFO */
+	_Atomic int64_t retried;  /* the second of the last reopen or reconnect tried */
 	_Atomic uint64_t dropped; /* lines the sink did not take, not yet reported */
 } L = { .target = SS_LOG_STDERR, .level = SS_LEVEL_INFO, .format = SS_FORMAT_TEXT, .fd = 2, .ok = true };
 
@@ -82,21 +77,6 @@ bool ss_log_enabled(enum ss_log_level level)
 	return L.ok && level <= L.level;
 }
 
-/* Move fd above the range programs usually iterate over when they close
- * "all" their descriptors; keep the low one if that fails. */
-static int move_high(int fd)
-{
-	struct rlimit rl;
-	int target = 900;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1024)
-		target = (int)rl.rlim_cur > 64 ? (int)rl.rlim_cur - 24 : 10;
-	int high = real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)target);
-	if (high < 0)
-		return fd;
-	real_close(fd);
-	return high;
-}
-
 /* Take fd (a file or syslog sink we opened) as the sink, and mark it in
  * the fd table. */
 static void remember(int fd)
@@ -110,7 +90,7 @@ static void remember(int fd)
 		L.sock = S_ISSOCK(st.st_mode);
 		L.pipe = S_ISFIFO(st.st_mode);
 		L.own_nonblock = L.pipe && L.target == SS_LOG_FILE;
-		L.waiting = false;
+		atomic_store_explicit(&L.waiting, false, memory_order_release);
 		/* if the table cannot hold it (out of memory), every line checks */
 		fdtab_set(fd, SINK_MARK);
 	}
@@ -118,34 +98,20 @@ static void remember(int fd)
 
 static int open_sink(void)
 {
-	if (L.target == SS_LOG_FILE) {
-		/* O_NONBLOCK: a FIFO without a reader gives ENXIO at once instead of
-		 * blocking the program before main; a full FIFO then gives EAGAIN.
-		 * (It changes nothing for a regular file.) */
-		int fd = open(L.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640);
-		return fd < 0 ? -1 : move_high(fd);
-	}
-	if (L.target == SS_LOG_SYSLOG) {
-		struct sockaddr_un un;
-		memset(&un, 0, sizeof(un));
-		un.sun_family = AF_UNIX;
-		if (strlen(L.path) >= sizeof(un.sun_path)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		strcpy(un.sun_path, L.path);
-		int fd = real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -1;
-		if (real_connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
-			int e = errno;
-			real_close(fd);
-			errno = e;
-			return -1;
-		}
-		return move_high(fd);
-	}
+	if (L.target == SS_LOG_FILE)
+		return sink_open_file(L.path);
+	if (L.target == SS_LOG_SYSLOG)
+		return sink_open_dgram(L.path);
 	return -1;
+}
+
+/* A syslog receiver that went away: connect to the path again, at most
+ * once a second (sink_reconnect). */
+static bool reconnect_syslog(int64_t second)
+{
+	if (atomic_exchange_explicit(&L.retried, second, memory_order_relaxed) == second)
+		return false;
+	return sink_reconnect(L.fd, L.path) == 0;
 }
 
 static void complain(const char *what, int err, const char *then)
@@ -169,7 +135,8 @@ void ss_log_setup(const struct ss_log_config *c)
 	L.level = c->level;
 	L.format = c->format;
 	L.reopens = 0;
-	L.waiting = L.own_nonblock = false;
+	L.own_nonblock = false;
+	atomic_store_explicit(&L.waiting, false, memory_order_relaxed);
 	L.path[0] = '\0';
 	if (c->path && strlen(c->path) < sizeof(L.path))
 		strcpy(L.path, c->path);
@@ -200,7 +167,8 @@ void ss_log_setup(const struct ss_log_config *c)
 			/* a FIFO nobody reads yet: wait for a reader, never block */
 			complain("log FIFO", ENXIO, " (no reader); lines are dropped until one opens it\n");
 			L.fd = -1;
-			L.ok = L.waiting = true;
+			L.ok = true;
+			atomic_store_explicit(&L.waiting, true, memory_order_relaxed);
 			L.pipe = true;
 			L.sock = false;
 			break;
@@ -251,97 +219,13 @@ static bool sink_still_ours(void)
 	return L.ok;
 }
 
-/* 0, or the errno of the write that failed: a full disk or a closed pipe
- * changes nothing for the program. */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno;
-		if (w == 0)
-			return EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * A write to a pipe whose reader is gone raises SIGPIPE, which would kill a
- * program that never wrote to that pipe itself. Block it around our write and
- * swallow the one we caused, unless the program already had one pending.
- */
-static int write_no_sigpipe(int fd, const char *p, size_t n)
-{
-	sigset_t pipe_set, old, pending;
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0)
-		return write_all(fd, p, n);
-	bool had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-	int err = write_all(fd, p, n);
-	if (err == EPIPE && !had) {
-		struct timespec zero = { 0, 0 };
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
-		}
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return err;
-}
-
-/*
- * Write to a pipe or FIFO without ever blocking the program or killing it:
- * a line that does not fit now is dropped (EAGAIN; a reader that is not
- * reading must not stall the program on lines it never wrote itself), and
- * the SIGPIPE of a reader that is gone is swallowed (EPIPE). A FIFO we
- * opened ourselves is O_NONBLOCK, so the write says EAGAIN itself. fd 2's
- * file description is the program's, whose O_NONBLOCK flag is not ours to
- * change: one poll with no timeout asks first. POLLOUT on a pipe means a
- * free buffer page, which holds a whole line of ours (< PIPE_BUF); POLLERR,
- * that no reader is left. (Another writer of the same pipe can fill that
- * page between our poll and our write; the write then waits until the
- * reader takes a page.)
- */
-static int write_pipe(int fd, const char *p, size_t n, bool nonblock)
-{
-	if (!nonblock) {
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-		if (poll(&pfd, 1, 0) < 0)
-			return errno;
-		if (pfd.revents & POLLNVAL)
-			return EBADF;
-		if (pfd.revents & POLLERR)
-			return EPIPE;
-		if (!(pfd.revents & POLLOUT))
-			return EAGAIN;
-	}
-	return write_no_sigpipe(fd, p, n);
-}
-
-/* The syslog socket: one datagram, never waiting for room in a receiver's
- * queue (MSG_DONTWAIT: a receiver that stops reading costs lines, EAGAIN);
- * MSG_NOSIGNAL keeps the SIGPIPE of a socket shut down under us from the
- * program, with no signal-mask calls. The socket is ours: a flag per call
- * rather than O_NONBLOCK only so that one system call does it all. */
-static int write_sock(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-	do
-		w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (w < 0 && errno == EINTR);
-	return w < 0 ? errno : 0;
-}
-
 static int write_line(int fd, const struct fmt *f)
 {
 	if (L.sock)
-		return write_sock(fd, f->buf, f->len);
+		return sink_write_dgram(fd, f->buf, f->len);
 	if (L.pipe)
-		return write_pipe(fd, f->buf, f->len, L.own_nonblock);
-	return write_all(fd, f->buf, f->len);
+		return sink_write_pipe(fd, f->buf, f->len, L.own_nonblock);
+	return sink_write_all(fd, f->buf, f->len);
 }
 
 void ss_log_stderr(const char *p, size_t n)
@@ -350,27 +234,13 @@ void ss_log_stderr(const char *p, size_t n)
 	struct stat st;
 	if (fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode)) {
 		if (S_ISFIFO(st.st_mode))
-			write_pipe(2, p, n, false);
+			sink_write_pipe(2, p, n, false);
 		else
-			write_all(2, p, n);
+			sink_write_all(2, p, n);
 	}
 	errno = saved;
 }
 
-/*
- * Write one finished line (second: its time stamp's). A file or syslog sink
- * whose fd still carries SINK_MARK in the fd table is written at once: the
- * fstat check that would cost a second system call per line is made once a
- * second, and for event lines (start, errors, summaries: rare). stderr is
- * checked before every line: fd 2 belongs to the program, and glibc
- * replaces it where no hook sees (freopen, daemon).
- *
- * What no hook sees on a marked fd is a raw system call. A raw close shows
- * as EBADF: the sink is reopened and the line written there. A raw dup2 over
- * our fd, or a raw close followed by the program's next file landing on our
- * number (which is high, see move_high), is caught by the check of the next
- * second, not before.
- */
 static int report_dropped(int fd);
 
 /* The count of lines lost goes first, once the sink takes lines again (an
@@ -405,24 +275,27 @@ static bool reopen_waiting(int64_t second)
 }
 
 /*
- * A syslog receiver that went away (ECONNREFUSED, then ENOTCONN: a syslog
- * daemon restarting) is connected to again, at most once a second: the
- * same socket, so the fd never changes under another thread's write.
+ * Write one finished line (second: its time stamp's). A file or syslog sink
+ * whose fd still carries SINK_MARK in the fd table is written at once: the
+ * fstat check that would cost a second system call per line is made once a
+ * second, and for event lines (start, errors, summaries: rare). stderr is
+ * checked before every line: fd 2 belongs to the program, and glibc
+ * replaces it where no hook sees (freopen, daemon).
+ *
+ * What no hook sees on a marked fd is a raw system call. A raw close shows
+ * as EBADF: the sink is reopened and the line written there. A raw dup2 over
+ * our fd, or a raw close followed by the program's next file landing on our
+ * number (which is high, see move_high), is caught by the check of the next
+ * second, not before.
+ *
+ * A line the sink does not take now (sink.h: a full pipe or FIFO, a syslog
+ * receiver not reading, a full disk,
+ * a FIFO still without a reader) is counted, and put() writes the count
+ * before the next line the sink takes.
  */
-static bool reconnect_syslog(int64_t second)
-{
-	if (atomic_exchange_explicit(&L.retried, second, memory_order_relaxed) == second)
-		return false;
-	struct sockaddr_un un;
-	memset(&un, 0, sizeof(un));
-	un.sun_family = AF_UNIX;
-	strcpy(un.sun_path, L.path); /* its length was checked when it was opened */
-	return real_connect(L.fd, (struct sockaddr *)&un, sizeof(un)) == 0;
-}
-
 static void emit(struct fmt *f, int64_t second, bool check)
 {
-	if (L.waiting && !reopen_waiting(second)) {
+	if (atomic_load_explicit(&L.waiting, memory_order_acquire) && !reopen_waiting(second)) {
 		dropped_one();
 		return;
 	}
@@ -714,12 +587,12 @@ void ss_log_report_dropped(void)
 	if (!L.ok || !atomic_load_explicit(&L.dropped, memory_order_relaxed))
 		return;
 	int saved = errno;
-	if (L.waiting) { /* a reader may have come within the last second */
+	if (atomic_load_explicit(&L.waiting, memory_order_acquire)) { /* a reader may have come within the last second */
 		int fd = open_sink();
 		if (fd >= 0)
 			remember(fd);
 	}
-	if (!L.waiting && sink_still_ours()) {
+	if (!atomic_load_explicit(&L.waiting, memory_order_acquire) && sink_still_ours()) {
 		int err = report_dropped(L.fd);
 		/* a syslog receiver that came back within the last second */
 		if ((err == ECONNREFUSED || err == ENOTCONN) && L.sock) {
