@@ -1,27 +1,24 @@
 /*
  * log: one write(2) per line to stderr, a file or the syslog socket
- * (see log.h).
+ * (see log.h; sink.c opens and writes them). A sink that cannot take a line now (a full pipe, a stalled
+ * syslog receiver, a full disk, a FIFO nobody reads) costs the line, never
+ * the program's progress: the line is dropped and counted, and the count is
+ * reported in the sink once it takes lines again, or at exit.
  */
 #include "log.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fdtab.h"
 #include "fmt.h"
-#include "real.h"
+#include "sink.h"
 
 #define LINE_MAX_BYTES 3072 /* < PIPE_BUF: concurrent writers never interleave */
 #define MAX_REOPENS 16
@@ -55,15 +52,23 @@ static struct {
 	char path[256];
 	bool pipe;      /* writes can raise SIGPIPE: keep it from the program */
 	bool sock;      /* the syslog socket */
+	bool own_nonblock; /* a FIFO we opened O_NONBLOCK ourselves: a full one says EAGAIN */
+	/* a FIFO with no reader yet: fd is -1, opened again once a second;
+	 * cleared (release) only after fd is the opened FIFO */
+	atomic_bool waiting;
 	int reopens;
 	int pid;
 	_Atomic int64_t verified; /* the second of the last fstat check of a marked sink */
+	_Atomic int64_t retried;  /* the second of the last reopen or reconnect tried */
+	_Atomic uint64_t dropped; /* lines the sink did not take, not yet reported */
 } L = { .target = SS_LOG_STDERR, .level = SS_LEVEL_INFO, .format = SS_FORMAT_TEXT, .fd = 2, .ok = true };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void ss_log_set_pid(int pid)
 {
+	if (L.pid && pid != L.pid) /* a forked child: the parent reports its own drops */
+		atomic_store_explicit(&L.dropped, 0, memory_order_relaxed);
 	L.pid = pid;
 }
 
@@ -75,21 +80,6 @@ bool ss_log_enabled(enum ss_log_level level)
 bool ss_log_on_stderr(void)
 {
 	return L.ok && L.target == SS_LOG_STDERR;
-}
-
-/* Move fd above the range programs usually iterate over when they close
- * "all" their descriptors; keep the low one if that fails. */
-static int move_high(int fd)
-{
-	struct rlimit rl;
-	int target = 900;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1024)
-		target = (int)rl.rlim_cur > 64 ? (int)rl.rlim_cur - 24 : 10;
-	int high = real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)target);
-	if (high < 0)
-		return fd;
-	real_close(fd);
-	return high;
 }
 
 /* Take fd (a file or syslog sink we opened) as the sink, and mark it in
@@ -104,6 +94,8 @@ static void remember(int fd)
 		L.ino = st.st_ino;
 		L.sock = S_ISSOCK(st.st_mode);
 		L.pipe = S_ISFIFO(st.st_mode);
+		L.own_nonblock = L.pipe && L.target == SS_LOG_FILE;
+		atomic_store_explicit(&L.waiting, false, memory_order_release);
 		/* if the table cannot hold it (out of memory), every line checks */
 		fdtab_set(fd, SINK_MARK);
 	}
@@ -111,34 +103,23 @@ static void remember(int fd)
 
 static int open_sink(void)
 {
-	if (L.target == SS_LOG_FILE) {
-		int fd = open(L.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
-		return fd < 0 ? -1 : move_high(fd);
-	}
-	if (L.target == SS_LOG_SYSLOG) {
-		struct sockaddr_un un;
-		memset(&un, 0, sizeof(un));
-		un.sun_family = AF_UNIX;
-		if (strlen(L.path) >= sizeof(un.sun_path)) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		strcpy(un.sun_path, L.path);
-		int fd = real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -1;
-		if (real_connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
-			int e = errno;
-			real_close(fd);
-			errno = e;
-			return -1;
-		}
-		return move_high(fd);
-	}
+	if (L.target == SS_LOG_FILE)
+		return sink_open_file(L.path);
+	if (L.target == SS_LOG_SYSLOG)
+		return sink_open_dgram(L.path);
 	return -1;
 }
 
-static void complain(const char *what, int err)
+/* A syslog receiver that went away: connect to the path again, at most
+ * once a second (sink_reconnect). */
+static bool reconnect_syslog(int64_t second)
+{
+	if (atomic_exchange_explicit(&L.retried, second, memory_order_relaxed) == second)
+		return false;
+	return sink_reconnect(L.fd, L.path) == 0;
+}
+
+static void complain(const char *what, int err, const char *then)
 {
 	char buf[512];
 	struct fmt f;
@@ -149,7 +130,7 @@ static void complain(const char *what, int err)
 	fmt_str(&f, L.path);
 	fmt_str(&f, ": ");
 	fmt_str(&f, strerrorname_np(err) ? strerrorname_np(err) : "error");
-	fmt_str(&f, "; decision logging is off\n");
+	fmt_str(&f, then);
 	ss_log_stderr(buf, f.len);
 }
 
@@ -159,6 +140,8 @@ void ss_log_setup(const struct ss_log_config *c)
 	L.level = c->level;
 	L.format = c->format;
 	L.reopens = 0;
+	L.own_nonblock = false;
+	atomic_store_explicit(&L.waiting, false, memory_order_relaxed);
 	L.path[0] = '\0';
 	if (c->path && strlen(c->path) < sizeof(L.path))
 		strcpy(L.path, c->path);
@@ -185,8 +168,19 @@ void ss_log_setup(const struct ss_log_config *c)
 	case SS_LOG_FILE:
 	case SS_LOG_SYSLOG: {
 		int fd = open_sink();
+		if (fd < 0 && errno == ENXIO && c->target == SS_LOG_FILE) {
+			/* a FIFO nobody reads yet: wait for a reader, never block */
+			complain("log FIFO", ENXIO, " (no reader); lines are dropped until one opens it\n");
+			L.fd = -1;
+			L.ok = true;
+			atomic_store_explicit(&L.waiting, true, memory_order_relaxed);
+			L.pipe = true;
+			L.sock = false;
+			break;
+		}
 		if (fd < 0) {
-			complain(c->target == SS_LOG_FILE ? "cannot open log file" : "cannot reach syslog at", errno);
+			complain(c->target == SS_LOG_FILE ? "cannot open log file" : "cannot reach syslog at", errno,
+				 "; decision logging is off\n");
 			L.ok = false;
 			break;
 		}
@@ -230,79 +224,13 @@ static bool sink_still_ours(void)
 	return L.ok;
 }
 
-/* 0, or the errno of the write that failed: a full disk or a closed pipe
- * changes nothing for the program. */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno;
-		if (w == 0)
-			return EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * A write to a pipe whose reader is gone raises SIGPIPE, which would kill a
- * program that never wrote to that pipe itself. Block it around our write and
- * swallow the one we caused, unless the program already had one pending.
- */
-static int write_no_sigpipe(int fd, const char *p, size_t n)
-{
-	sigset_t pipe_set, old, pending;
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0)
-		return write_all(fd, p, n);
-	bool had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
-	int err = write_all(fd, p, n);
-	if (err == EPIPE && !had) {
-		struct timespec zero = { 0, 0 };
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
-		}
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return err;
-}
-
-/*
- * Write to a pipe without ever blocking the program or killing it: a line
- * that does not fit in the pipe now is dropped (a reader that is not
- * reading must not stall the program on lines it never wrote itself), and
- * the SIGPIPE of a reader that is gone is swallowed.
- */
-static int write_pipe(int fd, const char *p, size_t n)
-{
-	int size = real_fcntl(fd, F_GETPIPE_SZ, NULL), queued = 0;
-	if (size > 0 && ioctl(fd, FIONREAD, &queued) == 0 && (size_t)(size - queued) < n + 4096)
-		return 0;
-	return write_no_sigpipe(fd, p, n);
-}
-
-/* The syslog socket: one datagram; MSG_NOSIGNAL keeps the SIGPIPE of a
- * socket shut down under us from the program, with no signal-mask calls. */
-static int write_sock(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-	do
-		w = send(fd, p, n, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	return w < 0 ? errno : 0;
-}
-
 static int write_line(int fd, const struct fmt *f)
 {
 	if (L.sock)
-		return write_sock(fd, f->buf, f->len);
+		return sink_write_dgram(fd, f->buf, f->len);
 	if (L.pipe)
-		return write_pipe(fd, f->buf, f->len);
-	return write_all(fd, f->buf, f->len);
+		return sink_write_pipe(fd, f->buf, f->len, L.own_nonblock);
+	return sink_write_all(fd, f->buf, f->len);
 }
 
 void ss_log_stderr(const char *p, size_t n)
@@ -311,11 +239,44 @@ void ss_log_stderr(const char *p, size_t n)
 	struct stat st;
 	if (fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode)) {
 		if (S_ISFIFO(st.st_mode))
-			write_pipe(2, p, n);
+			sink_write_pipe(2, p, n, false);
 		else
-			write_all(2, p, n);
+			sink_write_all(2, p, n);
 	}
 	errno = saved;
+}
+
+static int report_dropped(int fd);
+
+/* The count of lines lost goes first, once the sink takes lines again (an
+ * atomic load per line, no system call, while nothing is lost). 0, or the
+ * errno of the write that failed. */
+static int put(int fd, const struct fmt *f)
+{
+	if (atomic_load_explicit(&L.dropped, memory_order_relaxed)) {
+		int err = report_dropped(fd);
+		if (err)
+			return err;
+	}
+	return write_line(fd, f);
+}
+
+static void dropped_one(void)
+{
+	atomic_fetch_add_explicit(&L.dropped, 1, memory_order_relaxed);
+}
+
+/* A FIFO that had no reader: open it again, at most once a second. */
+static bool reopen_waiting(int64_t second)
+{
+	if (atomic_exchange_explicit(&L.retried, second, memory_order_relaxed) == second)
+		return false;
+	int fd = open_sink();
+	if (fd < 0)
+		return false;
+	remember(fd);
+	atomic_store_explicit(&L.verified, second, memory_order_relaxed);
+	return L.ok;
 }
 
 /*
@@ -331,9 +292,18 @@ void ss_log_stderr(const char *p, size_t n)
  * our fd, or a raw close followed by the program's next file landing on our
  * number (which is high, see move_high), is caught by the check of the next
  * second, not before.
+ *
+ * A line the sink does not take now (sink.h: a full pipe or FIFO, a syslog
+ * receiver not reading, a full disk,
+ * a FIFO still without a reader) is counted, and put() writes the count
+ * before the next line the sink takes.
  */
 static void emit(struct fmt *f, int64_t second, bool check)
 {
+	if (atomic_load_explicit(&L.waiting, memory_order_acquire) && !reopen_waiting(second)) {
+		dropped_one();
+		return;
+	}
 	int fd = L.fd;
 	bool trusted = !check && L.target != SS_LOG_STDERR && fdtab_get(fd) == SINK_MARK &&
 		       atomic_load_explicit(&L.verified, memory_order_relaxed) == second;
@@ -344,8 +314,13 @@ static void emit(struct fmt *f, int64_t second, bool check)
 		if (L.target != SS_LOG_STDERR)
 			atomic_store_explicit(&L.verified, second, memory_order_relaxed);
 	}
-	if (write_line(fd, f) == EBADF && trusted && sink_still_ours())
-		write_line(L.fd, f);
+	int err = put(fd, f);
+	if (err == EBADF && trusted && sink_still_ours())
+		err = put(L.fd, f);
+	if ((err == ECONNREFUSED || err == ENOTCONN) && L.sock && reconnect_syslog(second))
+		err = put(L.fd, f);
+	if (err)
+		dropped_one();
 }
 
 /* Start a line; returns the second of its time stamp. */
@@ -534,6 +509,43 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+/* An event line's body after begin(): its name, then the key/value pairs. */
+static void event_body(struct fmt *f, const char *event, va_list ap)
+{
+	if (L.format == SS_FORMAT_JSON)
+		json_key_str(f, "event", event);
+	else {
+		fmt_char(f, ' ');
+		fmt_str(f, event);
+	}
+	for (const char *k; (k = va_arg(ap, const char *)) != NULL;) {
+		const char *v = va_arg(ap, const char *);
+		if (L.format == SS_FORMAT_JSON) {
+			if (v && all_digits(v)) {
+				LIT(f, ",\"");
+				fmt_str(f, k);
+				LIT(f, "\":");
+				fmt_str(f, v);
+			} else {
+				json_key_str(f, k, v);
+			}
+		} else {
+			fmt_char(f, ' ');
+			fmt_str(f, k);
+			fmt_char(f, '=');
+			fmt_str(f, v ? v : "-");
+		}
+	}
+}
+
+static void event_line(struct fmt *f, const char *event, ...)
+{
+	va_list ap;
+	va_start(ap, event);
+	event_body(f, event, ap);
+	va_end(ap);
+}
+
 void ss_log_event(enum ss_log_level level, const char *event, ...)
 {
 	if (!ss_log_enabled(level))
@@ -543,34 +555,57 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 	struct fmt f;
 	va_list ap;
 	int64_t second = begin(&f, buf, sizeof(buf), level, L.pid);
-	if (L.format == SS_FORMAT_JSON)
-		json_key_str(&f, "event", event);
-	else {
-		fmt_char(&f, ' ');
-		fmt_str(&f, event);
-	}
 	va_start(ap, event);
-	for (const char *k; (k = va_arg(ap, const char *)) != NULL;) {
-		const char *v = va_arg(ap, const char *);
-		if (L.format == SS_FORMAT_JSON) {
-			if (v && all_digits(v)) {
-				LIT(&f, ",\"");
-				fmt_str(&f, k);
-				LIT(&f, "\":");
-				fmt_str(&f, v);
-			} else {
-				json_key_str(&f, k, v);
-			}
-		} else {
-			fmt_char(&f, ' ');
-			fmt_str(&f, k);
-			fmt_char(&f, '=');
-			fmt_str(&f, v ? v : "-");
-		}
-	}
+	event_body(&f, event, ap);
 	va_end(ap);
 	finish(&f);
 	emit(&f, second, true); /* rare lines: always checked */
+	errno = saved;
+}
+
+/*
+ * Write the count of lines the sink did not take ("log-dropped", warn)
+ * straight to fd, before the line that finds the sink taking lines again.
+ * 0, or the errno of the write that failed (the count stays).
+ */
+static int report_dropped(int fd)
+{
+	/* taken whole, so two threads never report the same lines */
+	uint64_t n = atomic_exchange_explicit(&L.dropped, 0, memory_order_relaxed);
+	if (!n || L.level < SS_LEVEL_WARN) /* no warnings logged: nothing to say it with */
+		return 0;
+	char buf[512], count[24];
+	struct fmt f;
+	fmt_init(&f, count, sizeof(count));
+	fmt_u64(&f, n);
+	begin(&f, buf, sizeof(buf), SS_LEVEL_WARN, L.pid);
+	event_line(&f, "log-dropped", "dropped", count, "msg", "lines the log sink did not take", NULL);
+	finish(&f);
+	int err = write_line(fd, &f);
+	if (err)
+		atomic_fetch_add_explicit(&L.dropped, n, memory_order_relaxed);
+	return err;
+}
+
+void ss_log_report_dropped(void)
+{
+	if (!L.ok || !atomic_load_explicit(&L.dropped, memory_order_relaxed))
+		return;
+	int saved = errno;
+	if (atomic_load_explicit(&L.waiting, memory_order_acquire)) { /* a reader may have come within the last second */
+		int fd = open_sink();
+		if (fd >= 0)
+			remember(fd);
+	}
+	if (!atomic_load_explicit(&L.waiting, memory_order_acquire) && sink_still_ours()) {
+		int err = report_dropped(L.fd);
+		/* a syslog receiver that came back within the last second */
+		if ((err == ECONNREFUSED || err == ENOTCONN) && L.sock) {
+			atomic_store_explicit(&L.retried, 0, memory_order_relaxed);
+			if (reconnect_syslog(1))
+				report_dropped(L.fd);
+		}
+	}
 	errno = saved;
 }
 

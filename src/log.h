@@ -86,4 +86,9 @@ void ss_log_decision(enum ss_log_level level, const struct ss_decision *d);
  * then key/value pairs as a NULL-terminated list of strings. */
 void ss_log_event(enum ss_log_level level, const char *event, ...);
 
+/* At exit: the count of lines the sink did not take and that no later line
+ * reported yet, as a "log-dropped" warning, if the sink takes it now (a sink
+ * still not taking lines loses it: nothing here waits). */
+void ss_log_report_dropped(void);
+
 #endif

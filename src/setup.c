@@ -183,9 +183,7 @@ void ss_setup_started(const struct ss_setup *s, const char *program, const char 
 
 void ss_setup_summary(const struct ss_policy *p, const char *via)
 {
-	if (!p || !ss_log_enabled(SS_LEVEL_INFO))
-		return;
-	for (unsigned i = 0; i < p->nrules; i++) {
+	for (unsigned i = 0; p && ss_log_enabled(SS_LEVEL_INFO) && i < p->nrules; i++) {
 		const struct ss_rule *r = &p->rules[i];
 		uint64_t m = atomic_load(&r->state->matched);
 		if (!m)
@@ -203,4 +201,5 @@ void ss_setup_summary(const struct ss_policy *p, const char *via)
 		ss_log_event(SS_LEVEL_INFO, "summary", "rule", r->name, "line", line, "matched", matched, "applied", applied,
 			     "failed", failed, via ? "via" : NULL, via, NULL);
 	}
+	ss_log_report_dropped(); /* after the summary lines, which may be lost too */
 }

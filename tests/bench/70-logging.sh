@@ -21,6 +21,10 @@
 # logged decision's time goes: the system calls it adds (strace -c) and its
 # instructions (callgrind), per call from the slope of 2,000 and 4,000 calls.
 #
+# The same strace slope for the two sinks that cost more than a write per
+# line: fd 2 a pipe (log = stderr: fstat of fd 2, a poll before the line,
+# SIGPIPE blocked around the write) and a syslog socket (one send).
+#
 # Checks: the logged runs wrote N decision lines each, every one valid JSON
 # (jq, when installed) with the keys POLICY.md names; the unlogged runs wrote
 # none.
@@ -72,6 +76,18 @@ measure() {
 				"$BIN/callloop" sendto $n $PORT >/dev/null 2>&1
 		done
 	done
+	local rx
+	socat -u UNIX-RECV:"$T/bench.sock" OPEN:/dev/null &
+	rx=$!
+	for _ in $(seq 100); do [ -S "$T/bench.sock" ] && break; sleep 0.05; done
+	for cfg in pipe syslog; do
+		for n in $CN $((2 * CN)); do
+			timeout -k 5 120 strace -f -c -o "$T/st.$cfg.$n" -E SOCKSHIM_POLICY="$T/$cfg.ini" -E LD_PRELOAD="$SHIM" \
+				"$BIN/callloop" sendto $n $PORT >/dev/null 2> >(cat >/dev/null)
+		done
+	done
+	kill $rx 2>/dev/null
+	wait $rx 2>/dev/null
 }
 
 dispatch "$@"
@@ -99,6 +115,21 @@ policy text.ini >/dev/null <<EOF
 [global]
 log = file:$T/decisions.log
 log_format = text
+log_level = info
+$rule
+EOF
+
+policy pipe.ini >/dev/null <<EOF
+[global]
+log = stderr
+log_format = json
+log_level = info
+$rule
+EOF
+policy syslog.ini >/dev/null <<EOF
+[global]
+log = syslog:$T/bench.sock
+log_format = json
 log_level = info
 $rule
 EOF
@@ -136,11 +167,19 @@ done
 
 # where the time goes (sendto): per logged decision, slope of CN and 2 CN
 calls() { awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$1" 2>/dev/null | LC_ALL=C sort; }
-added=$(LC_ALL=C join -a 1 -a 2 -e 0 -o 0,1.2,2.2 <(calls "$T/st.json.$CN") <(calls "$T/st.json.$((2 * CN))") |
-	LC_ALL=C join -a 1 -a 2 -e 0 -o 0,1.2,1.3,2.2,2.3 - <(LC_ALL=C join -a 1 -a 2 -e 0 -o 0,1.2,2.2 \
-		<(calls "$T/st.quiet.$CN") <(calls "$T/st.quiet.$((2 * CN))")) |
-	awk -v n=$CN '{ d = (($3 - $2) - ($5 - $4)) / n; if (d != 0) { printf "%s%s %+g", sep, $1, d; sep = ", " } }')
+# added CFG: the system calls per decision of CFG's runs beyond the unlogged ones
+added() {
+	LC_ALL=C join -a 1 -a 2 -e 0 -o 0,1.2,2.2 <(calls "$T/st.$1.$CN") <(calls "$T/st.$1.$((2 * CN))") |
+		LC_ALL=C join -a 1 -a 2 -e 0 -o 0,1.2,1.3,2.2,2.3 - <(LC_ALL=C join -a 1 -a 2 -e 0 -o 0,1.2,2.2 \
+			<(calls "$T/st.quiet.$CN") <(calls "$T/st.quiet.$((2 * CN))")) |
+		awk -v n=$CN '{ d = (($3 - $2) - ($5 - $4)) / n; if (d != 0) { printf "%s%s %+g", sep, $1, d; sep = ", " } }'
+}
+added=$(added json)
 row "sendto: system calls a JSON log line adds, per decision (strace -c, slope)" - "${added:-none}" - - info
+added=$(added pipe)
+row "sendto: the same, log = stderr with fd 2 a pipe" - "${added:-none}" - - info
+added=$(added syslog)
+row "sendto: the same, log = syslog:PATH" - "${added:-none}" - - info
 ir() { sed -n 's/^summary: //p' "$1" 2>/dev/null | head -1; }
 a1=$(ir "$T/cg.quiet.$CN") a2=$(ir "$T/cg.quiet.$((2 * CN))") b1=$(ir "$T/cg.json.$CN") b2=$(ir "$T/cg.json.$((2 * CN))")
 if [ -n "$a1" ] && [ -n "$a2" ] && [ -n "$b1" ] && [ -n "$b2" ]; then

@@ -85,15 +85,19 @@ expect_match "mixed: sh in the chain loaded the shim" "$(grep ' info start .*pro
 # connects: that first hook loads the policy. The thread forks while the load
 # is under way, and the child connects once the parent is long done. To make
 # "while the load is under way" certain rather than likely, the shim's log is
-# a FIFO nobody has opened for reading yet, so the loader blocks in open(2) of
-# its log sink: the thread waits until /proc/self/task/TID/syscall shows the
-# loading thread inside openat, forks, and only then opens the FIFO.
+# a FIFO nobody has opened for reading yet, and the library's own open()
+# (which the shim's calls reach, the library being preloaded after it) opens
+# that one path without the O_NONBLOCK the shim asks for, so the loader blocks
+# in open(2) of its log sink (the shim alone never blocks there: test 72):
+# the thread waits until /proc/self/task/TID/syscall shows the loading thread
+# inside openat, forks, and only then opens the FIFO.
 cat > "$T/forkload.c" <<'EOF'
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +140,22 @@ static void connect_once(const char *who)
 	struct linger lg = { 1, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
+}
+
+/* The shim's open() of its log FIFO, made blocking again: it waits for the
+ * reader the forking thread opens. Every other open goes on unchanged. */
+int open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	if (flags & O_CREAT) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	if (fifo && strcmp(path, fifo) == 0)
+		flags &= ~O_NONBLOCK;
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }
 
 /* Is the main thread blocked in openat (the shim opening its log FIFO)? */

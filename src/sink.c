@@ -1,0 +1,165 @@
+/*
+ * sink: the log's file, FIFO, pipe or syslog socket, opened and written
+ * so that the program never waits for them (see sink.h).
+ */
+#include "sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "real.h"
+
+/* Move fd above the range programs usually iterate over when they close
+ * "all" their descriptors; keep the low one if that fails. */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	int target = 900;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1024)
+		target = (int)rl.rlim_cur > 64 ? (int)rl.rlim_cur - 24 : 10;
+	int high = real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(intptr_t)target);
+	if (high < 0)
+		return fd;
+	real_close(fd);
+	return high;
+}
+
+int sink_open_file(const char *path)
+{
+	/* O_NONBLOCK: a FIFO without a reader gives ENXIO at once instead of
+	 * blocking the program before main; a full FIFO then gives EAGAIN.
+	 * (It changes nothing for a regular file.) */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640);
+	return fd < 0 ? -1 : move_high(fd);
+}
+
+static int dgram_addr(struct sockaddr_un *un, const char *path)
+{
+	memset(un, 0, sizeof(*un));
+	un->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(un->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(un->sun_path, path);
+	return 0;
+}
+
+int sink_open_dgram(const char *path)
+{
+	struct sockaddr_un un;
+	if (dgram_addr(&un, path) < 0)
+		return -1;
+	int fd = real_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (real_connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
+		int e = errno;
+		real_close(fd);
+		errno = e;
+		return -1;
+	}
+	return move_high(fd);
+}
+
+int sink_reconnect(int fd, const char *path)
+{
+	struct sockaddr_un un;
+	if (dgram_addr(&un, path) < 0)
+		return -1;
+	return real_connect(fd, (struct sockaddr *)&un, sizeof(un));
+}
+
+/* 0, or the errno of the write that failed: a full disk or a closed pipe
+ * changes nothing for the program. */
+int sink_write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno;
+		if (w == 0)
+			return EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * A write to a pipe whose reader is gone raises SIGPIPE, which would kill a
+ * program that never wrote to that pipe itself. Block it around our write and
+ * swallow the one we caused, unless the program already had one pending.
+ */
+static int write_no_sigpipe(int fd, const char *p, size_t n)
+{
+	sigset_t pipe_set, old, pending;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0)
+		return sink_write_all(fd, p, n);
+	bool had = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+	int err = sink_write_all(fd, p, n);
+	if (err == EPIPE && !had) {
+		struct timespec zero = { 0, 0 };
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+/*
+ * Write to a pipe or FIFO without ever blocking the program or killing it:
+ * a line that does not fit now is dropped (EAGAIN; a reader that is not
+ * reading must not stall the program on lines it never wrote itself), and
+ * the SIGPIPE of a reader that is gone is swallowed (EPIPE). A FIFO we
+ * opened ourselves is O_NONBLOCK, so the write says EAGAIN itself. fd 2's
+ * file description is the program's, whose O_NONBLOCK flag is not ours to
+ * change: one poll with no timeout asks first. POLLOUT on a pipe means a
+ * free buffer page, which holds a whole line of ours (< PIPE_BUF); POLLERR,
+ * that no reader is left. (Another writer of the same pipe can fill that
+ * page between our poll and our write; the write then waits until the
+ * reader takes a page.)
+ */
+int sink_write_pipe(int fd, const char *p, size_t n, bool nonblock)
+{
+	if (!nonblock) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, 0) < 0)
+			return errno;
+		if (pfd.revents & POLLNVAL)
+			return EBADF;
+		if (pfd.revents & POLLERR)
+			return EPIPE;
+		if (!(pfd.revents & POLLOUT))
+			return EAGAIN;
+	}
+	return write_no_sigpipe(fd, p, n);
+}
+
+/* The syslog socket: one datagram, never waiting for room in a receiver's
+ * queue (MSG_DONTWAIT: a receiver that stops reading costs lines, EAGAIN);
+ * MSG_NOSIGNAL keeps the SIGPIPE of a socket shut down under us from the
+ * program, with no signal-mask calls. The socket is ours: a flag per call
+ * rather than O_NONBLOCK only so that one system call does it all. */
+int sink_write_dgram(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+	do
+		w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (w < 0 && errno == EINTR);
+	return w < 0 ? errno : 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * sink: opening and writing the log's file, FIFO, pipe or syslog socket so
+ * that the program never waits and never gets a signal for our lines.
+ *
+ * Each write is one system call for a line (< PIPE_BUF: never interleaved
+ * with other writers) and returns 0 or the errno of the failure; a line a
+ * sink cannot take now fails with EAGAIN, never blocks. log.c counts what
+ * fails and decides what to say about it. errno is left as the failure
+ * left it: callers save and restore the program's.
+ */
+#ifndef SOCKSHIM_SINK_H
+#define SOCKSHIM_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Open a log file for appending (created 0640, never through a symbolic
+ * link), moved high and close-on-exec. It is opened O_NONBLOCK, so a FIFO
+ * without a reader fails at once with ENXIO (instead of blocking until one
+ * comes) and a full FIFO makes a write fail with EAGAIN. -1 and errno on
+ * failure. */
+int sink_open_file(const char *path);
+
+/* A unix datagram socket connected to path (syslog), moved high and
+ * close-on-exec; -1 and errno (ENAMETOOLONG for a path that does not fit). */
+int sink_open_dgram(const char *path);
+
+/* Connect fd (from sink_open_dgram) to path again: a receiver that went
+ * away and came back (a syslog daemon restarting). 0 or -1 and errno. The
+ * fd stays the same, so no other thread's write can land elsewhere. */
+int sink_reconnect(int fd, const char *path);
+
+/* A regular file or a terminal: write(2) until done (a partial write, only
+ * at a full disk, is followed by the failing one). */
+int sink_write_all(int fd, const char *p, size_t n);
+
+/* A pipe or FIFO. nonblock: we opened it O_NONBLOCK ourselves; otherwise
+ * (fd 2, whose file description is the program's) one poll with no timeout
+ * asks first whether the line fits. SIGPIPE is kept from the program: a
+ * reader that is gone gives EPIPE. */
+int sink_write_pipe(int fd, const char *p, size_t n, bool nonblock);
+
+/* The syslog socket: one datagram, MSG_DONTWAIT | MSG_NOSIGNAL. A receiver
+ * that stopped reading gives EAGAIN; one that went away ECONNREFUSED, then
+ * ENOTCONN. */
+int sink_write_dgram(int fd, const char *p, size_t n);
+
+#endif
