@@ -413,8 +413,14 @@ static const struct sockaddr *target_sockaddr(const struct ss_addr *t, struct so
 	return (const struct sockaddr *)ss;
 }
 
-/* A debug line for a call that makes no decision (socket, accept, close...). */
-static void log_plain_line(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
+bool shim_plain_logged(void)
+{
+	/* g_debug is read only once the load that set it is seen done */
+	return (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY || g_debug) && ready() &&
+	       ss_log_enabled(SS_LEVEL_DEBUG);
+}
+
+void shim_log_plain_line(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
 {
 	if (!(ent & (FD_TCP | FD_UDP)) || !ready() || !ss_log_enabled(SS_LEVEL_DEBUG))
 		return;
@@ -428,11 +434,13 @@ static void log_plain_line(const char *op, int fd, uint32_t ent, const struct ss
 	errno = err;
 }
 
+/* A debug line for a call that makes no decision (socket, close...), gated
+ * inline: the hot path makes no call unless the debug log may be on. */
 static inline void log_plain(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
 {
 	/* g_debug is read only once the load that set it is seen done */
 	if (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY || g_debug)
-		log_plain_line(op, fd, ent, addr, extra, rc, err);
+		shim_log_plain_line(op, fd, ent, addr, extra, rc, err);
 }
 
 /* ---- the operations ---- */
@@ -689,7 +697,8 @@ static void remember_option(int fd, int level, int name, const void *val, sockle
 	int saved = errno;
 	uint32_t e = fdtab_get(fd);
 	if (e & (FD_TCP | FD_UDP)) {
-		if (optname(level, name) && len >= (socklen_t)sizeof(int) && *(const int *)val)
+		int on; /* the kernel read it, but another thread may unmap it since: peek */
+		if (optname(level, name) && len >= (socklen_t)sizeof(int) && peek(&on, val, sizeof(on)) && on)
 			fdtab_or(fd, FD_APPREUSE);
 		/* only what is set before connect can matter for a retry (and
 		 * options toggled on a live connection are a hot path) */
@@ -886,22 +895,6 @@ int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		vec[sent].msg_len = (unsigned)r;
 	}
 	return (int)sent;
-}
-
-int shim_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
-{
-	int rc = is_accept4 ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
-	int err = errno;
-	if (rc >= 0) {
-		uint32_t e = fdtab_get(fd);
-		fdtab_set(rc, e ? (e & FD_INHERIT) | FD_BOUND | FD_CONNECTING : 0);
-		optlog_forget(rc);
-		struct ss_addr peer;
-		bool has_peer = addr && len && ss_addr_from_sockaddr(&peer, addr, *len);
-		log_plain(is_accept4 ? "accept4" : "accept", rc, e, has_peer ? &peer : NULL, NULL, rc, err);
-	}
-	errno = err;
-	return rc;
 }
 
 int shim_fcntl(int fd, int cmd, void *arg, int is64)
