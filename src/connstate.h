@@ -62,7 +62,7 @@ static inline void ss_connect_noted(int fd, int family, const struct sockaddr *a
 		 * costs one question to the kernel at the next connect */
 		if (!(e & FD_CONNECTING) && family != AF_UNSPEC)
 			fdtab_or(fd, FD_CONNECTING);
-	} else if (rc == 0) {
+	} else if (rc == 0 && !((e & FD_BOUND) && family >= 0 && family != AF_UNSPEC)) {
 		ss_udp_connect_noted(fd, e, family, addr, len);
 	}
 }

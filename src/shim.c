@@ -664,8 +664,9 @@ int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (idle())
 		return real_connect(fd, addr, len);
 	struct sockaddr_storage copy;
-	if (screen(SS_OP_CONNECT, addr, len, &copy) != CALL_OURS)
-		return connect_untouched(fd, addr, len, -1);
+	int got = screen(SS_OP_CONNECT, addr, len, &copy);
+	if (got != CALL_OURS) /* copied when no rule holds it */
+		return connect_untouched(fd, addr, len, got == CALL_UNHELD ? copy.ss_family : -1);
 	return connect_decided(fd, addr, len, &copy);
 }
 
@@ -687,7 +688,7 @@ static void remember_option(int fd, int level, int name, const void *val, sockle
 	uint32_t e = fdtab_get(fd);
 	if (e & (FD_TCP | FD_UDP)) {
 		int on; /* the kernel read it, but another thread may unmap it since: peek */
-		if (optname(level, name) && len >= (socklen_t)sizeof(int) && peek(&on, val, sizeof(on)) && on)
+		if (!(e & FD_APPREUSE) && optname(level, name) && len >= (socklen_t)sizeof(int) && peek(&on, val, sizeof(on)) && on)
 			fdtab_or(fd, FD_APPREUSE);
 		/* only what is set before connect can matter for a retry (and
 		 * options toggled on a live connection are a hot path) */
