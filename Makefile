@@ -33,7 +33,7 @@ BUILD := build
 # The engine: pure code shared by every front end.
 ENGINE_SRC := src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/nameset.c src/glob.c src/policy.c src/policy_read.c src/policy_keys.c src/policy_rule.c src/shadow.c src/index.c src/engine.c src/decide.c src/rotate.c
 # The preload front end.
-SHIM_SRC   := src/log.c src/setup.c src/real.c src/peek.c src/fdtab.c src/optlog.c src/actions.c src/shim.c src/hooks.c
+SHIM_SRC   := src/log.c src/setup.c src/real.c src/peek.c src/fdtab.c src/optlog.c src/actions.c src/connstate.c src/shim.c src/accept.c src/hooks.c
 SHIM_SRC   += src/sink.c
 ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
@@ -80,7 +80,7 @@ $(BUILD)/run.o: src/run.c src/run.h | $(BUILD)
 # The seccomp supervisor (sockshim --seccomp): its own files, and the
 # preload's log, start-up and actions, reused as they are (not its hooks).
 SUP_SRC    := src/sfilter.c src/supcall.c src/supervise.c src/supserve.c src/optread.c
-SUP_OBJ    := $(SUP_SRC:src/%.c=$(BUILD)/%.o) $(filter-out $(BUILD)/shim.o $(BUILD)/hooks.o,$(SHIM_OBJ))
+SUP_OBJ    := $(SUP_SRC:src/%.c=$(BUILD)/%.o) $(filter-out $(BUILD)/shim.o $(BUILD)/accept.o $(BUILD)/hooks.o,$(SHIM_OBJ))
 
 $(LAUNCHER): src/launcher.c $(BUILD)/run.o $(SUP_OBJ) $(BUILD)/libsockshim-engine.a src/*.h
 	$(CC) $(ALL_CFLAGS) -DSYSCONFDIR_TEXT='"$(SYSCONFDIR)/sockshim/sockshim.ini"' \

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "connstate.h"
 #include "fdtab.h"
 #include "fmt.h"
 #include "optlog.h"
@@ -155,9 +156,9 @@ bool ss_act_has_address(int fd)
  * for sockets the shim did not see created) */
 static bool socket_is_bound(const struct ss_call *c)
 {
-	if (c->ent & FD_BOUND)
+	if (c->ent & (FD_BOUND | FD_CONNECTING)) /* a TCP connect in progress has an address */
 		return true;
-	return (c->ent & FD_ADOPTED) && ss_act_has_address(c->fd);
+	return (c->ent & FD_ADOPTED) && (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd) : ss_act_has_address(c->fd));
 }
 
 /*

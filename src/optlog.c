@@ -18,9 +18,18 @@
 
 enum { REC_UNKNOWN, REC_COMPLETE, REC_INCOMPLETE };
 
+/*
+ * A record changes owner with its fd number: one thread closes fd (forget),
+ * another's socket() gets the number at once (start) and writes the data
+ * anew. The kernel orders the two, but a race detector cannot see that; so
+ * every hand-over goes through state, the record's owner word: each change
+ * of owner is a read-modify-write on it (acquire: the new owner sees the
+ * old one's writes done; release: the next one sees ours), and a writer
+ * releases its data with a read-modify-write there once written.
+ */
 struct rec {
 	_Atomic uint32_t used;   /* bytes of data reserved */
-	_Atomic uint32_t state;  /* REC_* */
+	_Atomic uint32_t state;  /* REC_*: the owner word */
 	unsigned char data[DATA_MAX];
 };
 
@@ -72,7 +81,7 @@ void optlog_start(int fd)
 	struct rec *r = rec_of(fd, 1);
 	if (!r)
 		return;
-	atomic_store_explicit(&r->state, REC_UNKNOWN, memory_order_relaxed);
+	atomic_exchange_explicit(&r->state, REC_UNKNOWN, memory_order_acq_rel); /* taken over */
 	atomic_store_explicit(&r->used, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->state, REC_COMPLETE, memory_order_release);
 }
@@ -81,7 +90,7 @@ void optlog_forget(int fd)
 {
 	struct rec *r = optlog_enabled() ? rec_of(fd, 0) : NULL;
 	if (r)
-		atomic_store_explicit(&r->state, REC_UNKNOWN, memory_order_release);
+		atomic_exchange_explicit(&r->state, REC_UNKNOWN, memory_order_acq_rel);
 }
 
 void optlog_copy(int from, int to)
@@ -97,7 +106,7 @@ void optlog_copy(int from, int to)
 	if (!dst)
 		return;
 	uint32_t used = atomic_load_explicit(&src->used, memory_order_acquire);
-	atomic_store_explicit(&dst->state, REC_UNKNOWN, memory_order_relaxed);
+	atomic_exchange_explicit(&dst->state, REC_UNKNOWN, memory_order_acq_rel); /* taken over */
 	memcpy(dst->data, src->data, used);
 	atomic_store_explicit(&dst->used, used, memory_order_relaxed);
 	atomic_store_explicit(&dst->state, atomic_load(&src->state), memory_order_release);
@@ -128,14 +137,14 @@ void optlog_record(int fd, int level, int name, const void *val, socklen_t len)
 	if (!r || atomic_load_explicit(&r->state, memory_order_acquire) != REC_COMPLETE)
 		return;
 	if (!replayable(level, name) || len > DATA_MAX || (len && !val)) {
-		atomic_store(&r->state, REC_INCOMPLETE);
+		atomic_exchange(&r->state, REC_INCOMPLETE);
 		return;
 	}
 	uint32_t need = (uint32_t)sizeof(struct entry) + ((len + 3u) & ~3u);
 	uint32_t at = atomic_load_explicit(&r->used, memory_order_relaxed);
 	do {
 		if (at + need > DATA_MAX) {
-			atomic_store(&r->state, REC_INCOMPLETE);
+			atomic_exchange(&r->state, REC_INCOMPLETE);
 			return;
 		}
 	} while (!atomic_compare_exchange_weak_explicit(&r->used, &at, at + need, memory_order_acq_rel, memory_order_relaxed));
@@ -143,7 +152,9 @@ void optlog_record(int fd, int level, int name, const void *val, socklen_t len)
 	memcpy(r->data + at, &e, sizeof(e));
 	/* the kernel may have read fewer bytes than len: what it left may not be readable */
 	if (len && !peek(r->data + at + sizeof(e), val, len))
-		atomic_store(&r->state, REC_INCOMPLETE);
+		atomic_exchange(&r->state, REC_INCOMPLETE);
+	else
+		atomic_fetch_or_explicit(&r->state, 0, memory_order_release); /* the data is written */
 }
 
 bool optlog_replay(int fd, int newfd)

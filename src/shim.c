@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "connstate.h"
 #include "decide.h"
+#include "engine.h"
 #include "fdtab.h"
 #include "fmt.h"
 #include "index.h"
@@ -389,8 +391,14 @@ static const struct sockaddr *target_sockaddr(const struct ss_addr *t, struct so
 	return (const struct sockaddr *)ss;
 }
 
-/* A debug line for a call that makes no decision (socket, accept, close...). */
-static void log_plain_line(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
+bool shim_plain_logged(void)
+{
+	/* g_debug is read only once the load that set it is seen done */
+	return (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY || g_debug) && ready() &&
+	       ss_log_enabled(SS_LEVEL_DEBUG);
+}
+
+void shim_log_plain_line(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
 {
 	if (!(ent & (FD_TCP | FD_UDP)) || !ready() || !ss_log_enabled(SS_LEVEL_DEBUG))
 		return;
@@ -404,11 +412,13 @@ static void log_plain_line(const char *op, int fd, uint32_t ent, const struct ss
 	errno = err;
 }
 
+/* A debug line for a call that makes no decision (socket, close...), gated
+ * inline: the hot path makes no call unless the debug log may be on. */
 static inline void log_plain(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
 {
 	/* g_debug is read only once the load that set it is seen done */
 	if (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY || g_debug)
-		log_plain_line(op, fd, ent, addr, extra, rc, err);
+		shim_log_plain_line(op, fd, ent, addr, extra, rc, err);
 }
 
 /* ---- the operations ---- */
@@ -527,7 +537,7 @@ int shim_listen(int fd, int backlog)
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
 	memset(&local, 0, sizeof(local));
-	bool unbound = !(e & (FD_BOUND | FD_ADOPTED));
+	bool unbound = !(e & (FD_BOUND | FD_CONNECTING | FD_ADOPTED));
 	int saved = errno;
 	if (unbound) {
 		local.ss_family = (e & FD_V6) ? AF_INET6 : AF_INET;
@@ -579,20 +589,13 @@ int shim_listen(int fd, int backlog)
 	return end_call(&c, rc, err);
 }
 
-static bool connect_in_progress(int rc, int err)
-{
-	return rc == 0 || err == EINPROGRESS || err == EALREADY || err == EISCONN || err == EINTR;
-}
-
-/* connect() as the application asked, for a call that is not the shim's. */
-static inline int connect_untouched(int fd, const struct sockaddr *addr, socklen_t len)
+/* connect() as the application asked, for a call that is not the shim's
+ * (family: of the address, when the shim copied it; else -1). */
+static inline int connect_untouched(int fd, const struct sockaddr *addr, socklen_t len, int family)
 {
 	int rc = real_connect(fd, addr, len);
 	int err = rc ? errno : 0;
-	/* AF_UNSPEC dissolves an association: nothing is connecting then.
-	 * (The kernel read the address for any result but EFAULT.) */
-	if (connect_in_progress(rc, err) && !(len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC))
-		mark(fd, FD_BOUND | FD_CONNECTING);
+	ss_connect_noted(fd, family, addr, len, rc, err);
 	if (rc)
 		errno = err;
 	return rc;
@@ -603,21 +606,17 @@ static __attribute__((noinline)) int connect_decided(int fd, const struct sockad
 {
 	struct ss_call c;
 	if (begin_call(&c, SS_OP_CONNECT, fd, copy, len) != CALL_OURS)
-		return connect_untouched(fd, addr, len);
+		return connect_untouched(fd, addr, len, copy->ss_family);
 
+	/* A TCP socket that connected before: the kernel's continuation or
+	 * report of that attempt passes through, not a decision; a new attempt
+	 * (the old one failed and was reported, or AF_UNSPEC) is decided. */
+	if (c.rule && c.proto == SS_PROTO_TCP && (c.ent & FD_CONNECTING) && ss_connect_is_repeat(fd, &c.ent)) {
+		atomic_fetch_sub_explicit(&c.rule->state->matched, 1, memory_order_relaxed);
+		return connect_untouched(fd, addr, len, copy->ss_family);
+	}
 	struct ss_addr t = c.app;
 	bool rewritten = false;
-	bool repeat = (c.ent & FD_CONNECTING) && c.proto == SS_PROTO_TCP;
-	if (c.rule && repeat) {
-		/* A non-blocking connect asked again: only keep the redirect, so a
-		 * kernel that restarts the connect goes where the first call went. */
-		if (c.rule->has_rewrite && !c.dry && ss_act_rewrite(&c, &t))
-			rewritten = true;
-		struct sockaddr_storage ss;
-		socklen_t tl;
-		const struct sockaddr *ta = target_sockaddr(rewritten ? &t : NULL, &ss, &tl, addr, len);
-		return real_connect(fd, ta, tl);
-	}
 	if (c.rule) {
 		if (denied(&c))
 			return -1;
@@ -633,8 +632,7 @@ static __attribute__((noinline)) int connect_decided(int fd, const struct sockad
 	const struct sockaddr *ta = target_sockaddr(rewritten ? &t : NULL, &ss, &tl, addr, len);
 	int rc = c.rule ? ss_act_connect(&c, &t, ta, tl) : real_connect(fd, ta, tl);
 	int err = errno;
-	if (c.proto == SS_PROTO_TCP ? connect_in_progress(rc, err) : rc == 0)
-		mark(fd, FD_BOUND | (c.proto == SS_PROTO_TCP ? FD_CONNECTING : 0));
+	ss_connect_noted(fd, copy->ss_family, addr, len, rc, rc ? err : 0);
 	return end_call(&c, rc, err);
 }
 
@@ -643,8 +641,9 @@ int shim_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (idle())
 		return real_connect(fd, addr, len);
 	struct sockaddr_storage copy;
-	if (screen(SS_OP_CONNECT, addr, len, &copy) != CALL_OURS)
-		return connect_untouched(fd, addr, len);
+	int got = screen(SS_OP_CONNECT, addr, len, &copy);
+	if (got != CALL_OURS) /* copied when no rule holds it */
+		return connect_untouched(fd, addr, len, got == CALL_UNHELD ? copy.ss_family : -1);
 	return connect_decided(fd, addr, len, &copy);
 }
 
@@ -665,11 +664,12 @@ static void remember_option(int fd, int level, int name, const void *val, sockle
 	int saved = errno;
 	uint32_t e = fdtab_get(fd);
 	if (e & (FD_TCP | FD_UDP)) {
-		if (optname(level, name) && len >= (socklen_t)sizeof(int) && *(const int *)val)
+		int on; /* the kernel read it, but another thread may unmap it since: peek */
+		if (!(e & FD_APPREUSE) && optname(level, name) && len >= (socklen_t)sizeof(int) && peek(&on, val, sizeof(on)) && on)
 			fdtab_or(fd, FD_APPREUSE);
 		/* only what is set before connect can matter for a retry (and
 		 * options toggled on a live connection are a hot path) */
-		if (!(e & FD_BOUND))
+		if (!(e & (FD_BOUND | FD_CONNECTING)))
 			optlog_record(fd, level, name, val, len);
 	}
 	errno = saved;
@@ -764,8 +764,8 @@ static __attribute__((noinline)) ssize_t send_decided(int fd, const void *buf, s
 		rc = real_sendto(fd, buf, n, flags, ta, tl);
 	}
 	int err = errno;
-	if (rc >= 0 && !(c.ent & FD_BOUND))
-		mark(fd, FD_BOUND | (c.proto == SS_PROTO_TCP ? FD_CONNECTING : 0));
+	if (rc >= 0 && !(c.ent & (FD_BOUND | FD_CONNECTING)))
+		mark(fd, c.proto == SS_PROTO_TCP ? FD_CONNECTING : FD_BOUND);
 	/* a datagram count fits an int; the log keeps rc as the call's result */
 	end_call(&c, rc < 0 ? -1 : (int)(rc > 0x7fffffff ? 0x7fffffff : rc), err);
 	errno = err;
@@ -862,22 +862,6 @@ int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		vec[sent].msg_len = (unsigned)r;
 	}
 	return (int)sent;
-}
-
-int shim_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags, int is_accept4)
-{
-	int rc = is_accept4 ? real_accept4(fd, addr, len, flags) : real_accept(fd, addr, len);
-	int err = errno;
-	if (rc >= 0) {
-		uint32_t e = fdtab_get(fd);
-		fdtab_set(rc, e ? (e & FD_INHERIT) | FD_BOUND | FD_CONNECTING : 0);
-		optlog_forget(rc);
-		struct ss_addr peer;
-		bool has_peer = addr && len && ss_addr_from_sockaddr(&peer, addr, *len);
-		log_plain(is_accept4 ? "accept4" : "accept", rc, e, has_peer ? &peer : NULL, NULL, rc, err);
-	}
-	errno = err;
-	return rc;
 }
 
 int shim_fcntl(int fd, int cmd, void *arg, int is64)

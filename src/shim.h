@@ -6,9 +6,13 @@
 #ifndef SOCKSHIM_SHIM_H
 #define SOCKSHIM_SHIM_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+
+#include "addr.h"
 
 /* Load the policy and open the log, once; safe to call from any hook. */
 void shim_init(void);
@@ -37,5 +41,13 @@ int shim_fclose(FILE *fp);
 /* fcntl and fcntl64; is64 picks which real function is called. */
 int shim_fcntl(int fd, int cmd, void *arg, int is64);
 pid_t shim_fork_raw(void);
+
+/* For the hooks kept in files of their own (accept.c, connect state): */
+/* Will a debug line for a call that makes no decision be written? (May
+ * load the policy, as any hook may.) */
+bool shim_plain_logged(void);
+/* Write that line (fd's entry ent says what the socket is; addr may be
+ * NULL). errno is set to err. */
+void shim_log_plain_line(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err);
 
 #endif

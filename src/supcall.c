@@ -42,7 +42,9 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "connstate.h"
 #include "decide.h"
+#include "engine.h"
 #include "fdtab.h"
 #include "fmt.h"
 #include "log.h"
@@ -365,7 +367,7 @@ static struct pin pin_get(int fd)
  * flags pinned, and whether a call carried out here gave it its address
  * (FD_BOUND in a learned entry without the program's bind). The latter for
  * UDP only: a TCP socket connected here is past its first connect
- * (tcp_fresh), and a slot per connection would push out the pins that
+ * (ss_tcp_connect_is_new), and a slot per connection would push out the pins that
  * matter. app: the address the program passed to a rewritten bind.
  */
 static void pin_put(int fd, uint32_t ent, const struct ss_addr *app, bool opaque)
@@ -420,7 +422,7 @@ static void learn(struct ss_call *c, const struct pin *pin)
 	c->ent &= ~(FD_ADOPTED | FD_APPBOUND);
 	if (pin->bound)
 		c->ent |= FD_BOUND;
-	else if (ss_act_has_address(c->fd))
+	else if (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd) : ss_act_has_address(c->fd))
 		c->ent |= FD_BOUND | FD_APPBOUND;
 	if (c->proto != SS_PROTO_UDP)
 		return;
@@ -715,17 +717,6 @@ static void carry_out(struct job *j, void (*fn)(struct job *))
 	fn(j);
 }
 
-/* ---- connect ---- */
-
-/* A TCP socket that has started connecting (or listens) is past its first
- * connect: a repeat of a non-blocking connect, answered as the kernel would. */
-static bool tcp_fresh(int fd)
-{
-	struct tcp_info ti;
-	socklen_t l = sizeof(ti);
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 || ti.tcpi_state == TCP_CLOSE;
-}
-
 /* ---- a connect retried on a fresh socket ---- */
 
 static void record_opt(void *ctx, int level, int name, const void *val, socklen_t len)
@@ -844,7 +835,7 @@ static void on_connect(struct job *j)
 	if (!begin(j, SS_OP_CONNECT, j->args[1], j->args[2]) || !j->c.rule)
 		return pass(j);
 	struct ss_call *c = &j->c;
-	if (c->proto == SS_PROTO_TCP && !tcp_fresh(j->fd)) {
+	if (c->proto == SS_PROTO_TCP && !ss_tcp_connect_is_new(j->fd)) {
 		/* A repeat (a non-blocking connect asked again, or a call the
 		 * kernel restarts after a signal): not a decision, not logged;
 		 * only the redirect is kept, so it goes where the first went. */

@@ -9,6 +9,8 @@
  *     sendto=ADDR:PORT     sendmsg=ADDR:PORT     sendmmsg=ADDR:PORT,ADDR:PORT...
  *     fastopen=ADDR:PORT   (sendto with MSG_FASTOPEN)
  *     nonblock             wait (poll for writability, then print SO_ERROR)
+ *     poll                 (poll for writability, SO_ERROR left unread)
+ *     disconnect           (connect to AF_UNSPEC)   fd (print the fd number)
  *     set=NAME:VALUE       get=NAME   (NAME: reuseaddr reuseport keepalive nodelay
  *                                      mark tos ttl rcvbuf v6only tclass priority)
  *     name                 (getsockname)    peer (getpeername)
@@ -193,6 +195,11 @@ static long step(const char *s, int quiet)
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l);
 		result(s, rc, quiet);
 		printf(" so_error=%s", err ? strerrorname_np(err) : "0");
+	} else if (strcmp(s, "poll") == 0) {
+		struct pollfd p = { fd, POLLOUT, 0 };
+		rc = poll(&p, 1, 5000);
+		result(s, rc, quiet);
+		printf(" revents=%s%s", (p.revents & POLLOUT) ? "OUT" : "", (p.revents & POLLERR) ? ",ERR" : "");
 	} else if (strncmp(s, "set=", 4) == 0 || strncmp(s, "get=", 4) == 0) {
 		char name[32];
 		snprintf(name, sizeof(name), "%s", arg);
@@ -226,6 +233,14 @@ static long step(const char *s, int quiet)
 		result(s, rc, quiet);
 		if (rc >= 0)
 			print_ep("from", &ss);
+	} else if (strcmp(s, "disconnect") == 0) {
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+		rc = connect(fd, &unspec, sizeof(unspec));
+		result(s, rc, quiet);
+	} else if (strcmp(s, "fd") == 0) {
+		rc = fd;
+		result(s, 0, quiet);
+		printf(" value=%d", fd);
 	} else if (strcmp(s, "close") == 0) {
 		rc = close(fd);
 		result(s, rc, quiet);
