@@ -33,7 +33,7 @@ BUILD := build
 # The engine: pure code shared by every front end.
 ENGINE_SRC := src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/policy.c src/index.c src/engine.c src/rotate.c
 # The preload front end.
-SHIM_SRC   := src/log.c src/setup.c src/real.c src/peek.c src/fdtab.c src/optlog.c src/actions.c src/shim.c src/hooks.c
+SHIM_SRC   := src/log.c src/setup.c src/real.c src/peek.c src/fdtab.c src/optlog.c src/actions.c src/window.c src/shim.c src/hooks.c
 ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
 
