@@ -401,7 +401,8 @@ static int install(struct ss_call *c, int s)
  * offered to the kernel alone, which connects from it only when the 4-tuple
  * is free. A taken one (EADDRNOTAVAIL) leaves the socket unbound, so the
  * next port is tried on the same socket: the program's fd, and whatever it
- * registered on it, stay what they were.
+ * registered on it, stay what they were. -2 when the socket refuses the
+ * option before any port was tried (errno kept): nothing was done.
  */
 static int window_checked(struct ss_call *c, struct sources *it, const struct sockaddr *to, socklen_t tolen)
 {
@@ -429,6 +430,8 @@ static int window_checked(struct ss_call *c, struct sources *it, const struct so
 		for (uint32_t i = 0; i < n; i++) {
 			src.port = ss_portset_nth(w, (uint32_t)((start + (uint64_t)i * stride) % n));
 			if (ss_window_range(c->fd, src.port, src.port) < 0) {
+				if (!taken)
+					return -2; /* the socket refuses the option: bind exact ports */
 				err = errno;
 				goto out;
 			}
@@ -500,8 +503,12 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 {
 	const struct ss_rule *r = c->rule;
 	const struct ss_portset *w = &r->source_port;
-	if (c->proto == SS_PROTO_TCP && to && ss_window_checked(w))
-		return window_checked(c, it, to, tolen);
+	if (c->proto == SS_PROTO_TCP && to && ss_window_checked(w)) {
+		int rc = window_checked(c, it, to, tolen);
+		if (rc != -2)
+			return rc;
+		it->i = 0;
+	}
 	uint32_t n = w->count, busy = 0, retries = 0;
 	uint64_t ticket;
 	uint32_t start = ss_rotate_next(r->state, SS_CURSOR_PORT, n, r->rotate, &ticket);
@@ -599,9 +606,13 @@ int ss_act_source(struct ss_call *c, const struct ss_addr *dest)
 int ss_act_connect(struct ss_call *c, const struct ss_addr *dest, const struct sockaddr *to, socklen_t tolen)
 {
 	struct sources it;
+	int saved = errno, rc;
 	switch (plan_source(c, dest, &it)) {
-	case PLAN_NOPORT: return source_noport(c, &it, to, tolen);
-	case PLAN_WINDOW: return source_window(c, &it, to, tolen);
+	case PLAN_NOPORT: rc = source_noport(c, &it, to, tolen); break;
+	case PLAN_WINDOW: rc = source_window(c, &it, to, tolen); break;
 	default: return real_connect(c->fd, to, tolen);
 	}
+	if (rc == 0)
+		errno = saved; /* a success after retries leaves errno as it was */
+	return rc;
 }
