@@ -77,6 +77,9 @@ expect_match "checked window: the log shows the taken ports retried" "$(cat "$T/
 
 # ---- a window the kernel cannot check ----
 sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
+chk=$("$BUILD/sockshim" check "$(pol chk "44000-44009")" 2>&1)
+expect_match "sockshim check warns that the kernel cannot check the window" "$chk" \
+	'chk\.ini:4: warning: the kernel cannot check this window.s ports .*non-blocking connect whose 4-tuple is taken gets EADDRNOTAVAIL'
 for spec in "epoll 44110 -r" "poll 44120 -r -d" "epoll 44130"; do
 	set -- $spec
 	what="$1$([ "${4:-}" = -d ] && echo " (a dup)")$([ "${3:-}" = -r ] || echo ", no SO_REUSEADDR")"
