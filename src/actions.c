@@ -505,8 +505,14 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 	const struct ss_portset *w = &r->source_port;
 	if (c->proto == SS_PROTO_TCP && to && ss_window_checked(w)) {
 		int rc = window_checked(c, it, to, tolen);
-		if (rc != -2)
+		if (rc != -2) {
+			/* the port is chosen: clear the one-port range, so that a later
+			 * connect on this socket (after AF_UNSPEC) is not held to it */
+			int err = errno;
+			ss_window_range(c->fd, 0, 0);
+			errno = err;
 			return rc;
+		}
 		it->i = 0;
 	}
 	uint32_t n = w->count, busy = 0, retries = 0;

@@ -37,7 +37,8 @@ void ss_window_probe(const struct ss_policy *p);
 /* May the kernel pick (and check) the ports of window w? */
 bool ss_window_checked(const struct ss_portset *w);
 
-/* Restrict fd's next auto-bound port to [lo, hi]. 0 or -1 with errno. */
+/* Restrict fd's next auto-bound port to [lo, hi] (0, 0: no restriction
+ * of its own). 0 or -1 with errno. */
 int ss_window_range(int fd, uint16_t lo, uint16_t hi);
 
 #endif

@@ -11,8 +11,8 @@
  *   plain   socket, connect, accept4, close (accepted), close
  *   window  socket, setsockopt(SO_REUSEADDR, 1),
  *           setsockopt(IP_BIND_ADDRESS_NO_PORT, 1), bind(SRC:0),
- *           setsockopt(IP_LOCAL_PORT_RANGE, p-p), connect, accept4, close,
- *           close; p walks LO-HI in order from a random start, a taken
+ *           setsockopt(IP_LOCAL_PORT_RANGE, p-p), connect,
+ *           setsockopt(IP_LOCAL_PORT_RANGE, 0), accept4, close, close; p walks LO-HI in order from a random start, a taken
  *           port (EADDRNOTAVAIL at connect) is skipped on the same socket:
  *           what the shim does for `source = SRC`, `source_port = LO-HI`
  *           inside ip_local_port_range, `sockopt = SO_REUSEADDR=1`
@@ -96,10 +96,14 @@ static int connect_pinned(int s)
 		uint32_t range = p << 16 | p;
 		if (setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) < 0)
 			return -1;
-		if (connect(s, (struct sockaddr *)&g_dst, sizeof(g_dst)) == 0)
-			return 0;
-		if (errno != EADDRNOTAVAIL)
-			return -1;
+		const uint32_t none = 0;
+		int rc = connect(s, (struct sockaddr *)&g_dst, sizeof(g_dst));
+		int err = errno;
+		if (rc == 0 || err != EADDRNOTAVAIL) {
+			setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &none, sizeof(none));
+			errno = err;
+			return rc;
+		}
 		g_busy++;
 	}
 	return -1;

@@ -110,12 +110,13 @@ for _ in range(2):
     fd = s.fileno()
     s.connect(("127.0.0.1", 9100))
     print(s.getsockname()[1], s.fileno() == fd, s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0,
-          s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) != 0)
+          s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) != 0,
+          s.getsockopt(socket.IPPROTO_IP, 51) == 0)  # IP_LOCAL_PORT_RANGE as bare: none of its own
     s.detach()  # keep it open: the next connection must not get its port
 PYEOF
 )
-expect_eq "python3: both connects succeed from 43040/43041 with their options" "$(sort <<<"$py" | tr '\n' ' ')" \
-	"43040 True True True 43041 True True True "
+expect_eq "python3: both connects succeed from 43040/43041 with their options, no port range left behind" "$(sort <<<"$py" | tr '\n' ' ')" \
+	"43040 True True True True 43041 True True True True "
 
 # ---- the whole window taken: the kernel's error, once ----
 W6=$(pol w6 43000-43004)
