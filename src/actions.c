@@ -16,12 +16,10 @@
 #include "optlog.h"
 #include "real.h"
 #include "rotate.h"
+#include "window.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
-#endif
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
 #endif
 
 static void add_failure(struct ss_call *c, const char *what, int err)
@@ -289,8 +287,9 @@ static enum plan plan_source(struct ss_call *c, const struct ss_addr *dest, stru
 	it->i = 0; /* the executor starts from the same address */
 	if (r->has_source_port && r->rotate == SS_ROTATE_KERNEL) {
 		const struct ss_portset *w = &r->source_port;
-		uint32_t range = (uint32_t)w->r[0].hi << 16 | w->r[0].lo;
-		if (c->dry || real_setsockopt(c->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) == 0) {
+		/* outside the system's range the kernel would quietly pick from
+		 * that range instead: only a checked window is left to it */
+		if (ss_window_checked(w) && (c->dry || ss_window_range(c->fd, w->r[0].lo, w->r[0].hi) == 0)) {
 			ss_actions_add(&c->acts, "rotate", "kernel");
 			if (!r->nsource)
 				return PLAN_NONE; /* connect() binds inside the window */
@@ -332,10 +331,8 @@ static int source_noport(struct ss_call *c, struct sources *it, const struct soc
 		 * down to a few hundred). Bounds outside the system's range (1
 		 * and 65535) leave the system's range in force. Kernels without
 		 * the option (before 6.3) refuse it: nothing changes there. */
-		if (c->rule->rotate != SS_ROTATE_KERNEL) {
-			uint32_t whole = 65535u << 16 | 1u;
-			real_setsockopt(c->fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &whole, sizeof(whole));
-		}
+		if (c->rule->rotate != SS_ROTATE_KERNEL)
+			ss_window_range(c->fd, 1, 65535);
 	}
 	udp_exclusive(c, c->fd);
 	while (sources_next(it, &src)) {
@@ -400,17 +397,125 @@ static int install(struct ss_call *c, int s)
 }
 
 /*
+ * A TCP connect from a checked window (window.h): for each usable pool
+ * address (bound with the port left open), each port in rotation order is
+ * offered to the kernel alone, which connects from it only when the 4-tuple
+ * is free. A taken one (EADDRNOTAVAIL) leaves the socket unbound, so the
+ * next port is tried on the same socket: the program's fd, and whatever it
+ * registered on it, stay what they were. -2 when the socket refuses the
+ * option before any port was tried (errno kept): nothing was done.
+ */
+static int window_checked(struct ss_call *c, struct sources *it, const struct sockaddr *to, socklen_t tolen)
+{
+	const struct ss_rule *r = c->rule;
+	const struct ss_portset *w = &r->source_port;
+	uint32_t n = w->count, taken = 0;
+	uint64_t ticket;
+	uint32_t start = ss_rotate_next(r->state, SS_CURSOR_PORT, n, r->rotate, &ticket);
+	uint32_t stride = ss_rotate_stride(r->state, ticket, n, r->rotate);
+	struct ss_addr src;
+	int err = EADDRNOTAVAIL;
+
+	if (r->nsource) {
+		int one = 1;
+		real_setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	}
+	while (sources_next(it, &src)) {
+		if (r->nsource && bind_to(c->fd, &src) < 0) {
+			err = errno;
+			if (err != EADDRNOTAVAIL && err != EADDRINUSE)
+				break;
+			add_busy(c, "busy", &src, err);
+			continue;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			src.port = ss_portset_nth(w, (uint32_t)((start + (uint64_t)i * stride) % n));
+			if (ss_window_range(c->fd, src.port, src.port) < 0) {
+				if (!taken)
+					return -2; /* the socket refuses the option: bind exact ports */
+				err = errno;
+				goto out;
+			}
+			int rc = real_connect(c->fd, to, tolen);
+			err = errno;
+			if (rc < 0 && err == EADDRNOTAVAIL) {
+				if (taken++ < 4)
+					add_busy(c, "taken", &src, err);
+				continue;
+			}
+			if (r->rotate == SS_ROTATE_SEQUENTIAL && i > 0)
+				ss_rotate_skip(r->state, SS_CURSOR_PORT, ticket, i); /* past the taken ports too */
+			if (taken)
+				add_count(c, "retries", taken);
+			ss_actions_add_addr(&c->acts, "source", &src, true);
+			mark_bound(c);
+			errno = err;
+			return rc;
+		}
+		if (!r->nsource)
+			break;
+		src.port = 0;
+		add_busy(c, "busy", &src, EADDRNOTAVAIL); /* every port taken from here: the next address */
+	}
+out:
+	if (taken)
+		add_count(c, "retries", taken);
+	add_failure(c, "source", err);
+	errno = err;
+	return -1;
+}
+
+bool ss_act_may_replace(const struct ss_call *c)
+{
+	const struct ss_rule *r = c->rule;
+	if (!r->has_source_port || c->dry)
+		return false;
+	if (c->proto == SS_PROTO_TCP && ss_window_checked(&r->source_port))
+		return false; /* retried on the same socket */
+	int fl = real_fcntl(c->fd, F_GETFL, NULL);
+	return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+/* Make a TCP socket's exact bind into the window shareable, as the ports'
+ * TIME_WAIT leftovers then are too (each carries the flag of the socket it
+ * came from): a port serves every destination whose 4-tuple is free, and a
+ * taken one shows at connect. UDP ports stay exclusive. */
+static void shareable(struct ss_call *c, int fd)
+{
+	if (c->proto != SS_PROTO_TCP)
+		return;
+	int one = 1;
+	real_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+}
+
+/*
  * Bind explicit ports of the window, from the rule's cursor, on each usable
- * pool address in turn. A busy port (EADDRINUSE at bind) is skipped on the
+ * pool address in turn (a window the kernel cannot check). A busy port (EADDRINUSE at bind) is skipped on the
  * same socket. A port whose 4-tuple is taken (EADDRNOTAVAIL at connect)
  * leaves the socket bound for good, so the next port is tried on a fresh
- * socket, which replaces the application's on success. When the window is
- * full the last error is the kernel's own and the application gets it.
+ * socket, which replaces the application's on success: only for a blocking
+ * socket, where connect itself tells the program the outcome. A
+ * non-blocking one may already be watched (epoll, poll on a dup) through
+ * the open file a replacement would drop, so it gets the kernel's
+ * EADDRNOTAVAIL instead (noretry=non-blocking). When the window is full
+ * the last error is the kernel's own and the application gets it.
  */
 static int source_window(struct ss_call *c, struct sources *it, const struct sockaddr *to, socklen_t tolen)
 {
 	const struct ss_rule *r = c->rule;
 	const struct ss_portset *w = &r->source_port;
+	if (c->proto == SS_PROTO_TCP && to && ss_window_checked(w)) {
+		int rc = window_checked(c, it, to, tolen);
+		if (rc != -2) {
+			/* the port is chosen: clear the one-port range, so that a later
+			 * connect on this socket (after AF_UNSPEC) is not held to it */
+			int err = errno;
+			ss_window_range(c->fd, 0, 0);
+			errno = err;
+			return rc;
+		}
+		it->i = 0;
+	}
 	uint32_t n = w->count, busy = 0, retries = 0;
 	uint64_t ticket;
 	uint32_t start = ss_rotate_next(r->state, SS_CURSOR_PORT, n, r->rotate, &ticket);
@@ -420,10 +525,16 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 	bool spoiled = false; /* s is bound and can no longer be used */
 
 	udp_exclusive(c, c->fd);
+	shareable(c, c->fd);
 	while (sources_next(it, &src)) {
 		for (uint32_t i = 0; i < n; i++) {
 			src.port = ss_portset_nth(w, (uint32_t)((start + (uint64_t)i * stride) % n));
 			if (spoiled) {
+				if (!ss_act_may_replace(c)) {
+					ss_actions_add(&c->acts, "noretry", "non-blocking");
+					err = EADDRNOTAVAIL;
+					goto out;
+				}
 				int fresh = fresh_socket(c);
 				if (fresh < 0) {
 					if (fresh == -2)
@@ -436,6 +547,7 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 				if (s != c->fd)
 					real_close(s);
 				s = fresh;
+				shareable(c, s);
 				spoiled = false;
 			}
 			if (bind_to(s, &src) < 0) {
@@ -501,9 +613,13 @@ int ss_act_source(struct ss_call *c, const struct ss_addr *dest)
 int ss_act_connect(struct ss_call *c, const struct ss_addr *dest, const struct sockaddr *to, socklen_t tolen)
 {
 	struct sources it;
+	int saved = errno, rc;
 	switch (plan_source(c, dest, &it)) {
-	case PLAN_NOPORT: return source_noport(c, &it, to, tolen);
-	case PLAN_WINDOW: return source_window(c, &it, to, tolen);
+	case PLAN_NOPORT: rc = source_noport(c, &it, to, tolen); break;
+	case PLAN_WINDOW: rc = source_window(c, &it, to, tolen); break;
 	default: return real_connect(c->fd, to, tolen);
 	}
+	if (rc == 0)
+		errno = saved; /* a success after retries leaves errno as it was */
+	return rc;
 }

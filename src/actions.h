@@ -60,13 +60,24 @@ bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target);
 int ss_act_source(struct ss_call *c, const struct ss_addr *dest);
 
 /*
+ * May a connect from the rule's window, when its port's 4-tuple is taken,
+ * be retried on a fresh socket that then replaces the program's? Only where
+ * the kernel cannot check the window's ports (window.h: those are retried on
+ * the same socket) and only for a blocking socket: a non-blocking connect
+ * gets EADDRNOTAVAIL instead, since the program may watch the socket it has
+ * (epoll registrations stay with the replaced socket, not the fd number).
+ */
+bool ss_act_may_replace(const struct ss_call *c);
+
+/*
  * connect(c->fd, to) from the rule's source. A pool address with no port
  * left for this destination hands over to the next address on the same
  * socket; a window port whose 4-tuple is taken (EADDRNOTAVAIL) is retried
- * from the next port on a fresh socket carrying the application's options,
- * put in place on the application's fd. Returns connect's result with
- * errno: the application sees one connect. With no source to pin it is
- * just the real connect.
+ * from the next port: on the same socket where the kernel checks the window
+ * (window.h), else on a fresh socket carrying the application's options,
+ * put in place on the application's fd (see ss_act_may_replace). Returns
+ * connect's result with errno: the application sees one connect. With no
+ * source to pin it is just the real connect.
  */
 int ss_act_connect(struct ss_call *c, const struct ss_addr *dest, const struct sockaddr *to, socklen_t tolen);
 

@@ -33,6 +33,7 @@
 #include "run.h"
 #include "shadow.h"
 #include "supervise.h"
+#include "window.h"
 
 #ifndef SOCKSHIM_VERSION
 #define SOCKSHIM_VERSION "0"
@@ -177,6 +178,14 @@ static void lint_impossible(const struct ss_policy *p, const struct ss_rule *r)
 static void lint(const struct ss_policy *p)
 {
 	long unpriv = read_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
+	long lo = 0, hi = 0;
+	FILE *rf = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	if (rf) {
+		if (fscanf(rf, "%ld %ld", &lo, &hi) != 2)
+			lo = hi = 0;
+		fclose(rf);
+	}
+	ss_window_probe(p);
 	uint32_t *by = calloc(p->nrules ? p->nrules : 1, sizeof(*by));
 	long cut = by ? ss_shadow_find(p, SS_SHADOW_MAX_COMPARE, by) : -1;
 	if (cut < 0)
@@ -208,6 +217,11 @@ static void lint(const struct ss_policy *p)
 			warn(p, r->line_source_port, "source ports below %ld need CAP_NET_BIND_SERVICE (net.ipv4.ip_unprivileged_port_start)", unpriv);
 		if (r->has_source_port && r->rotate == SS_ROTATE_KERNEL && !kernel_has_port_range())
 			warn(p, r->line_rotate, "'rotate = kernel': this kernel has no IP_LOCAL_PORT_RANGE (6.3+); the shim rotates the window itself");
+		else if (r->has_source_port && (!r->protos || (r->protos & SS_PROTO_TCP)) && !ss_window_checked(&r->source_port))
+			warn(p, r->line_source_port,
+			     "the kernel cannot check this window's ports (not all inside net.ipv4.ip_local_port_range %ld-%ld, or some in "
+			     "ip_local_reserved_ports): the shim binds exact ports, and a non-blocking connect whose 4-tuple is taken gets EADDRNOTAVAIL",
+			     lo, hi);
 	}
 	if (cut > 0)
 		fprintf(stderr, "%s: note: %ld rule%s compared with only the first %u earlier rules that could shadow them "

@@ -13,6 +13,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "rotate.h"
+#include "window.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
@@ -159,6 +160,7 @@ void ss_setup_rotation(struct ss_setup *s)
 	ss_rotate_seed(s->policy, s->seed);
 	if (!s->usable)
 		return;
+	ss_window_probe(s->policy);
 	char where[64];
 	const char *why = ss_rotate_share(s->policy, s->seed, where, sizeof(where));
 	if (why)

@@ -15,10 +15,10 @@
  * optlog's record for our duplicate, so that actions.c can retry a taken
  * 4-tuple on a fresh socket exactly as the preload does; the supervisor
  * then puts that socket in the target at the program's fd number
- * (SECCOMP_IOCTL_NOTIF_ADDFD). As with the preload's dup3, what referred to
- * the old socket rather than to the fd number does not follow: another fd
- * the program dup'ed from it before the connect, or an epoll registration
- * made before it (Go registers after).
+ * (SECCOMP_IOCTL_NOTIF_ADDFD), for a blocking connect from a window the
+ * kernel cannot check (actions.h); as with the preload's dup3, what referred
+ * to the old socket does not follow. A checked window is retried on the
+ * program's own socket, through our duplicate of it.
  */
 #include "supcall.h"
 
@@ -64,7 +64,6 @@ static int g_notify = -1;
 static struct ss_policy *g_policy;
 static bool g_dry, g_programs;
 static bool g_window;          /* some rule binds explicit source ports */
-static bool g_kernel_range;    /* IP_LOCAL_PORT_RANGE works (rotate = kernel) */
 static uint64_t g_netns;       /* our network namespace's cookie (0: unknown) */
 static uid_t g_euid;
 static size_t g_notif_size;
@@ -740,8 +739,7 @@ static uint64_t prepare_retry(struct job *j)
 {
 	struct ss_call *c = &j->c;
 	const struct ss_rule *r = c->rule;
-	if (!g_window || c->dry || !r->has_source_port || (r->rotate == SS_ROTATE_KERNEL && g_kernel_range) ||
-	    (c->ent & (FD_BOUND | FD_ADOPTED)))
+	if (!g_window || !r->has_source_port || !ss_act_may_replace(c) || (c->ent & (FD_BOUND | FD_ADOPTED)))
 		return 0; /* bound already (learned in begin) */
 	struct stat st;
 	uint64_t cookie = 0;
@@ -1244,12 +1242,9 @@ void supcall_setup(int notify_fd, struct ss_policy *p, bool dry_run)
 	}
 	if (g_window) {
 		optlog_enable();
-		/* what a retry must check about a target's socket: IP_LOCAL_PORT_RANGE
-		 * (rotate = kernel needs no retry where it works), our netns */
+		/* what a retry must check about a target's socket: our netns */
 		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		uint32_t range = 65535u << 16 | 1u;
 		socklen_t l = sizeof(g_netns);
-		g_kernel_range = s >= 0 && setsockopt(s, IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE */, &range, sizeof(range)) == 0;
 		if (s < 0 || getsockopt(s, SOL_SOCKET, 71 /* SO_NETNS_COOKIE, 5.14 */, &g_netns, &l) < 0)
 			g_netns = 0;
 		if (s >= 0)

@@ -4,9 +4,11 @@
 # A rule like the README's [db] example pins the source of every connection
 # to 127.0.0.1:9200: source = 127.0.0.2, source_port = 40000-49999 (rotated
 # in order), sockopt = SO_REUSEADDR=1. Under it, the shim turns each connect
-# into setsockopt + bind + connect (src/actions.c, source_window). The same
+# into setsockopt (SO_REUSEADDR, IP_BIND_ADDRESS_NO_PORT) + bind(SRC:0) +
+# setsockopt(IP_LOCAL_PORT_RANGE, one port) + connect (src/actions.c,
+# window_checked: the window lies inside ip_local_port_range). The same
 # program without the shim, making exactly those calls by hand (matchconn
-# window: the same rotation from a random start, a busy port skipped the
+# window: the same rotation from a random start, a taken port skipped the
 # same way), must reach at least 0.95 of its connection rate the other way
 # round: the shim may add no more than 5 % on top of its system calls.
 # A second rule without source_port (source_noport: IP_BIND_ADDRESS_NO_PORT,

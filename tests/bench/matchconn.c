@@ -9,11 +9,14 @@
  * The program listens on DST:PORT itself and accepts each connection at
  * once. One connection is, by MODE:
  *   plain   socket, connect, accept4, close (accepted), close
- *   window  socket, setsockopt(SO_REUSEADDR, 1), bind(SRC:p), connect,
- *           accept4, close, close; p walks LO-HI in order from a random
- *           start, a busy port (EADDRINUSE) is skipped on the same socket:
- *           what the shim does for `source = SRC`, `source_port = LO-HI`,
- *           `sockopt = SO_REUSEADDR=1` (src/actions.c, source_window)
+ *   window  socket, setsockopt(SO_REUSEADDR, 1),
+ *           setsockopt(IP_BIND_ADDRESS_NO_PORT, 1), bind(SRC:0),
+ *           setsockopt(IP_LOCAL_PORT_RANGE, p-p), connect,
+ *           setsockopt(IP_LOCAL_PORT_RANGE, 0), accept4, close, close; p walks LO-HI in order from a random start, a taken
+ *           port (EADDRNOTAVAIL at connect) is skipped on the same socket:
+ *           what the shim does for `source = SRC`, `source_port = LO-HI`
+ *           inside ip_local_port_range, `sockopt = SO_REUSEADDR=1`
+ *           (src/actions.c, window_checked)
  *   noport  socket, setsockopt(SO_REUSEADDR, 1),
  *           setsockopt(IP_BIND_ADDRESS_NO_PORT, 1),
  *           setsockopt(IP_LOCAL_PORT_RANGE, 1-65535), bind(SRC:0), connect,
@@ -76,14 +79,31 @@ static int pin(int s)
 		a.sin_port = 0;
 		return bind(s, (struct sockaddr *)&a, sizeof(a));
 	}
+	struct sockaddr_in a = g_src;
+	a.sin_port = 0;
+	setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	return bind(s, (struct sockaddr *)&a, sizeof(a));
+}
+
+/* connect; for window, each port in turn offered alone to the kernel */
+static int connect_pinned(int s)
+{
+	if (g_mode != WINDOW)
+		return connect(s, (struct sockaddr *)&g_dst, sizeof(g_dst));
 	unsigned n = g_hi - g_lo + 1;
 	for (unsigned i = 0; i < n; i++) {
-		struct sockaddr_in a = g_src;
-		a.sin_port = htons((unsigned short)(g_lo + (g_next++ % n)));
-		if (bind(s, (struct sockaddr *)&a, sizeof(a)) == 0)
-			return 0;
-		if (errno != EADDRINUSE)
+		uint32_t p = g_lo + (g_next++ % n);
+		uint32_t range = p << 16 | p;
+		if (setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) < 0)
 			return -1;
+		const uint32_t none = 0;
+		int rc = connect(s, (struct sockaddr *)&g_dst, sizeof(g_dst));
+		int err = errno;
+		if (rc == 0 || err != EADDRNOTAVAIL) {
+			setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &none, sizeof(none));
+			errno = err;
+			return rc;
+		}
 		g_busy++;
 	}
 	return -1;
@@ -96,7 +116,7 @@ static void one_connection(bool count)
 		failed();
 		return;
 	}
-	if ((g_mode != PLAIN && pin(s) < 0) || connect(s, (struct sockaddr *)&g_dst, sizeof(g_dst)) < 0) {
+	if ((g_mode != PLAIN && pin(s) < 0) || connect_pinned(s) < 0) {
 		failed();
 		close(s);
 		return;

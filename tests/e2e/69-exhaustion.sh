@@ -3,12 +3,14 @@
 # own error, is never crashed, and is never left with an fd it did not make.
 # - 100,000 rotated connects (source_port = 44000-44999, random) while another
 #   process holds 500 ports of that window to the same destination with
-#   SO_REUSEADDR: about half the binds land on a taken 4-tuple, and each is
-#   retried on a fresh socket (the retry path's socket + dup3 + close). Every
-#   connect succeeds; /proc/self/fd counts the same before and after.
-# - RLIMIT_NOFILE exhausted: socket() fails EMFILE exactly as bare; a connect
-#   whose retry needs a fresh socket gets the kernel's EADDRNOTAVAIL (what the
-#   connect itself said), logged as failed=retry:EMFILE, and no fd leaks.
+#   SO_REUSEADDR: about half the ports offered are a taken 4-tuple, and each
+#   is retried from the next port on the same socket (the kernel checks the
+#   window). Every connect succeeds; /proc/self/fd counts the same before
+#   and after.
+# - RLIMIT_NOFILE exhausted: socket() fails EMFILE exactly as bare; with a
+#   window outside ip_local_port_range (exact binds), a connect whose retry
+#   needs a fresh socket gets the kernel's EADDRNOTAVAIL (what the connect
+#   itself said), logged as failed=retry:EMFILE, and no fd leaks.
 # - No port left (a 10-port range, all used): the 11th connect gets the
 #   kernel's EADDRNOTAVAIL, bare and under a pinned source alike.
 . "$TOP/tests/lib.sh"
@@ -91,7 +93,9 @@ bare=$(timeout 20 "$PY" "$T/emfile.py" bare 2>&1)
 expect_match "bare: socket() with no fd left gives EMFILE" "$bare" '^socket Too many open files$'
 expect_match "bare: connect needs no new fd and succeeds" "$bare" '^connect ok'
 # every port of a 5-port window is taken (the hog's 44000-44004), so the
-# shim's first bind collides and its retry would need a fresh socket
+# shim's first bind collides and its retry would need a fresh socket (the
+# window outside ip_local_port_range: the shim binds exact ports)
+echo "50000 60999" > /proc/sys/net/ipv4/ip_local_port_range
 TAKEN=$(policy taken.ini <<'INI'
 [taken]
 on = connect
