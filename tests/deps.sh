@@ -2,7 +2,7 @@
 # Install what the build and the tests need on Debian/Ubuntu: with apt-get as
 # root, otherwise print the exact command and fail.
 set -eu
-PKGS="gcc make libc6-dev pkg-config libinih-dev libcmocka-dev python3 socat curl iproute2 util-linux procps strace man-db groff-base libjemalloc2 golang-go"
+PKGS="gcc make libc6-dev pkg-config libinih-dev libcmocka-dev python3 socat curl iproute2 util-linux procps strace man-db groff-base libjemalloc2 golang-go bc nginx-light redis-server haproxy nodejs"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
