@@ -6,8 +6,7 @@
 #   bare (control)           the clients reach "production"
 #   rewrite to a local mock  the mock on 127.0.0.1:15432 sees each client
 #                            (and the client's getsockname matches the port
-#                            the mock saw); production saw nothing, and no
-#                            socket with 192.0.2.10:5432 as its peer is left
+#                            the mock saw); production saw nothing
 #   deny = EACCES            each client gets EACCES itself; production saw
 #                            nothing
 # frontends: preload, seccomp
@@ -36,8 +35,6 @@ EOF
 
 NODE=(node "$TOP/tests/helpers/nodeclient.js")
 ASYNCIO=("$PY" "$TOP/tests/helpers/asyncclient.py")
-# client sockets whose peer is the production service, in any state
-to_prod() { ss -Htan dst 192.0.2.10:5432 | grep -c .; }
 
 for who in asyncio node; do
 	if [ $who = node ]; then c=("${NODE[@]}"); else c=("${ASYNCIO[@]}"); fi
@@ -56,13 +53,11 @@ local 127\.0\.0\.1 [0-9]+$'
 		"$(peers mock | tail -2)" "$(printf '%s\n' "$out" | sed -n 's/^local //p')"
 	sleep 0.2
 	expect_eq "$who rewrite: production saw nothing" "$(npeers prod)" "$p0"
-	expect_eq "$who rewrite: no socket has 192.0.2.10:5432 as its peer" "$(to_prod)" 0
 
 	p0=$(npeers prod)
 	out=$(shim "$DENY" timeout 20 "${c[@]}" 192.0.2.10 5432 1 2>"$T/$who-deny.err")
 	expect_eq "$who deny: the client gets the policy's EACCES" "$out" "error EACCES"
 	sleep 0.2
 	expect_eq "$who deny: production saw nothing" "$(npeers prod)" "$p0"
-	expect_eq "$who deny: no socket has 192.0.2.10:5432 as its peer" "$(to_prod)" 0
 done
 finish
