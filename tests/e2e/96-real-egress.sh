@@ -37,7 +37,15 @@ locals() { printf '%s\n' "$1" | sed -n 's/^local //p'; }
 NODE=(node "$TOP/tests/helpers/nodeclient.js")
 ASYNCIO=("$PY" "$TOP/tests/helpers/asyncclient.py")
 
-for who in node asyncio; do
+# node crashes at start (a null interceptor, pc 0) when any library built
+# with ASan or TSan is preloaded into it, ours or a one-line one: in such a
+# build the node runs are left out under the preload front end.
+clients="node asyncio"
+if [ "${SOCKSHIM_FRONTEND:-preload}" = preload ] && ldd "$SHIM" 2>/dev/null | grep -Eq 'lib(asan|tsan)\.so'; then
+	echo "# node left out: the shim is built with a sanitizer whose runtime node cannot take preloaded"
+	clients=asyncio
+fi
+for who in $clients; do
 	if [ $who = node ]; then c=("${NODE[@]}"); else c=("${ASYNCIO[@]}"); fi
 	out=$(timeout 20 "${c[@]}" 127.0.0.1 $PORT 1)
 	expect_match "$who bare: connects from 127.0.0.1 (control)" "$out" '^local 127\.0\.0\.1 [0-9]+$'

@@ -36,7 +36,15 @@ EOF
 NODE=(node "$TOP/tests/helpers/nodeclient.js")
 ASYNCIO=("$PY" "$TOP/tests/helpers/asyncclient.py")
 
-for who in asyncio node; do
+# node crashes at start (a null interceptor, pc 0) when any library built
+# with ASan or TSan is preloaded into it, ours or a one-line one: in such a
+# build the node runs are left out under the preload front end.
+clients="asyncio node"
+if [ "${SOCKSHIM_FRONTEND:-preload}" = preload ] && ldd "$SHIM" 2>/dev/null | grep -Eq 'lib(asan|tsan)\.so'; then
+	echo "# node left out: the shim is built with a sanitizer whose runtime node cannot take preloaded"
+	clients=asyncio
+fi
+for who in $clients; do
 	if [ $who = node ]; then c=("${NODE[@]}"); else c=("${ASYNCIO[@]}"); fi
 	p0=$(npeers prod)
 	out=$(timeout 20 "${c[@]}" 192.0.2.10 5432 1)
