@@ -1,8 +1,11 @@
 #!/bin/sh
 # Install what the build and the tests need on Debian/Ubuntu: with apt-get as
-# root, otherwise print the exact command and fail.
+# root (running apt-get update first when the install fails, as it does on a
+# fresh image whose package lists are empty), otherwise print the exact
+# command and fail. The list: every command the tests and examples call,
+# and the real programs of tests/e2e/96-real-*.sh.
 set -eu
-PKGS="gcc make libc6-dev pkg-config libinih-dev libcmocka-dev python3 socat curl iproute2 util-linux procps strace man-db groff-base libjemalloc2 golang-go"
+PKGS="gcc make libc6-dev pkg-config libinih-dev libcmocka-dev python3 socat curl iproute2 util-linux procps strace man-db groff-base libjemalloc2 golang-go bc nginx-light redis-server haproxy nodejs"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -18,5 +21,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	exit 0
 fi
 echo "sockshim: missing packages:$missing" >&2
-echo "sockshim: run: sudo apt-get install -y$missing" >&2
+echo "sockshim: run: sudo apt-get update && sudo apt-get install -y --no-install-recommends$missing" >&2
 exit 1

@@ -7,8 +7,18 @@
 # the decision log shows why. Everything stays on 127.0.0.1.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# In a network namespace of its own when it can have one (loopback only): a
+# TIME_WAIT left by an earlier run, or another program on the port, would
+# change what the bare run shows.
+if [ "${SOCKSHIM_EXAMPLE_NETNS:-}" != 1 ]; then
+	if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
+	"${ns[@]}" true 2>/dev/null && SOCKSHIM_EXAMPLE_NETNS=1 exec "${ns[@]}" -- "$BASH" "$0" "$@"
+	echo "(no private network namespace here: on this machine's loopback)"
+else
+	ip link set lo up
+fi
 port=${DEMO_PORT:-8765}
-shim=("$top/build/sockshim" -p "$top/conf/sockshim.ini" --)
+shim=("${SOCKSHIM:-$top/build/sockshim}" -p "$top/conf/sockshim.ini" --)
 
 server() { # serve one request on $port, closing first; print what happened
 	"$@" python3 - "$port" <<'PY'
@@ -16,12 +26,15 @@ import socketserver, sys
 class Hello(socketserver.StreamRequestHandler):
     def handle(self):
         self.rfile.readline()
-        self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n")
+        # no Content-Length: the body ends when the server closes, so the
+        # client waits for that and the TIME_WAIT is always the server's
+        self.wfile.write(b"HTTP/1.0 200 OK\r\n\r\nhello\n")
 try:
     srv = socketserver.TCPServer(("127.0.0.1", int(sys.argv[1])), Hello)  # no SO_REUSEADDR
 except OSError as e:
     print(f"server: cannot start: {e.strerror}", flush=True); sys.exit(1)
 print("server: listening", flush=True)
+srv.timeout = 10  # a client that never comes does not hold the demo
 srv.handle_request()
 srv.server_close()
 PY
@@ -30,7 +43,7 @@ PY
 run_once() { # label, then the command prefix for server and client
 	local label=$1; shift
 	server "$@" & local pid=$!
-	for _ in $(seq 50); do ss -Hltn "sport = :$port" | grep -q . && break; sleep 0.05; done
+	for _ in $(seq 200); do ss -Hltn "sport = :$port" | grep -q . && break; kill -0 $pid 2>/dev/null || break; sleep 0.05; done
 	"$@" curl -s --max-time 5 "http://127.0.0.1:$port/" | sed "s/^/client: got /"
 	wait $pid
 	echo "$label: exit $?"
