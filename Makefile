@@ -111,6 +111,9 @@ $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -ldl
 
+# the random differential probe keeps its trace side in a header of its own
+$(BUILD)/tests/diffrand: tests/helpers/diffrand.h
+
 tests-build: all $(UNIT_BIN) $(PROBE_BIN)
 
 deps:
