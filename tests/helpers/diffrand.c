@@ -16,13 +16,15 @@
  *   --expect FILE                              per sequence "PID SEED bind= listen=
  *       connect= retry= send=": calls the kernel acted on that a policy
  *       matching everything must have logged (pid: to find its log lines)
- *   --known-open accept-edge                   leave out a case the shim still
- *       gets wrong (see the test script, where the list lives)
+ *   --known-open accept-edge|send-buffer       leave out a case a front end
+ *       still gets wrong (see the test script, where the list lives)
+ *   --block-ms N                               the timer below (default 20)
  *
  * Normalisations (the only ones): a port outside the fixed set the sequences
  * use (an ephemeral port the kernel picked at random) prints as E; a unix
  * autobind name as @auto; a netlink port id as self/auto. Calls that could
- * block forever are cut off by a 20 ms timer (EINTR, the same either way),
+ * block forever are cut off by a 20 ms timer (EINTR, the same either way;
+ * longer under the seccomp supervisor, whose answer takes a round trip),
  * a blocking accept is made only once poll() says a connection waits, and
  * a non-blocking connect's EINPROGRESS is followed by a poll (or epoll_wait,
  * when the sequence registered the fd) until it settles, recorded as such.
@@ -78,6 +80,8 @@ static char *edge; /* first byte of the PROT_NONE page */
 static void *at_edge(size_t n) { return edge - n; }
 
 static int known_accept_edge; /* --known-open accept-edge */
+static int known_send_buffer; /* --known-open send-buffer */
+static long block_us = 20000; /* --block-ms: how long a call may block */
 
 #include "diffrand.h"
 
@@ -269,7 +273,7 @@ static void make_addr(struct addr *a, int dom, int for_connect)
 static int ep = -1; /* the sequence's epoll instance, once made */
 static int ep_regs[MAX_FD];
 
-static void arm(void) { struct itimerval t = { { 0, 0 }, { 0, 20000 } }; setitimer(ITIMER_REAL, &t, NULL); }
+static void arm(void) { struct itimerval t = { { 0, 0 }, { block_us / 1000000, block_us % 1000000 } }; setitimer(ITIMER_REAL, &t, NULL); }
 static void disarm(void) { struct itimerval t = { { 0, 0 }, { 0, 0 } }; setitimer(ITIMER_REAL, &t, NULL); }
 static void on_alarm(int sig) { (void)sig; }
 
@@ -511,6 +515,7 @@ static void do_send(void)
 	size_t n = 1 + pick(16);
 	const char *bk = "ok";
 	unsigned r = pick(100);
+	if (known_send_buffer && a.ptr) r = 99; /* left out: see the test script */
 	if (r < 5) { buf = NULL; bk = "null"; }
 	else if (r < 10) { buf = at_edge(n); bk = "edge"; }
 	else if (r < 13) { buf = at_edge(n / 2); bk = "edge-short"; }
@@ -663,7 +668,6 @@ static void run_sequence(uint64_t seed, unsigned len)
 	sa.sa_handler = on_alarm; /* no SA_RESTART: a call that blocks ends with EINTR */
 	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	alarm(0);
 	for (unsigned i = 0; i < len; i++) {
 		out("%u ", i);
 		one_call();
@@ -676,6 +680,10 @@ static void run_sequence(uint64_t seed, unsigned len)
 	out("\n");
 	_exit(0);
 }
+
+/* The parent's watchdog: a sequence that hangs ends as killed=KILL. */
+static pid_t child;
+static void on_watchdog(int sig) { (void)sig; if (child > 0) kill(child, SIGKILL); }
 
 static uint64_t fnv(const char *p, size_t n)
 {
@@ -697,9 +705,14 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--expect") && i + 1 < argc) {
 			if (!(expect = fopen(argv[++i], "w"))) { perror(argv[i]); return 2; }
 		} else if (!strcmp(argv[i], "--known-open") && i + 1 < argc) {
-			if (!strcmp(argv[++i], "accept-edge")) known_accept_edge = 1;
+			i++;
+			if (!strcmp(argv[i], "accept-edge")) known_accept_edge = 1;
+			if (!strcmp(argv[i], "send-buffer")) known_send_buffer = 1;
+		} else if (!strcmp(argv[i], "--block-ms") && i + 1 < argc) {
+			block_us = strtol(argv[++i], NULL, 0) * 1000;
 		} else {
-			fprintf(stderr, "usage: diffrand [--seed S] [--seqs K] [--len L] [--replay] [--expect FILE] [--known-open accept-edge]\n");
+			fprintf(stderr, "usage: diffrand [--seed S] [--seqs K] [--len L] [--replay] [--expect FILE] [--block-ms N]\n"
+					"                [--known-open accept-edge|send-buffer]...\n");
 			return 2;
 		}
 	}
@@ -711,6 +724,7 @@ int main(int argc, char **argv)
 	trace_len = (size_t *)(void *)shm;
 	trace = shm + 64;
 	unsigned long long calls = 0;
+	signal(SIGALRM, on_watchdog);
 	for (unsigned k = 0; k < seqs; k++) {
 		uint64_t s = seed + k;
 		*trace_len = 0;
@@ -721,7 +735,11 @@ int main(int argc, char **argv)
 			run_sequence(s, len);
 		}
 		int st;
+		child = pid;
+		alarm(60);
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+		alarm(0);
+		child = 0;
 		char end[32];
 		if (WIFSIGNALED(st)) snprintf(end, sizeof(end), "%s", sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "SIG?");
 		else snprintf(end, sizeof(end), "exit:%d", WEXITSTATUS(st));
