@@ -172,7 +172,8 @@ compare() {
 		# a shorter --len replays a prefix of the same sequence: the
 		# shortest that still differs ends with the first differing record
 		local first k
-		first=$(diff "$T/bare.replay.txt" "$T/$name.replay.txt" | grep '^[<>]' | head -2)
+		first=$(diff "$T/bare.replay.txt" "$T/$name.replay.txt" >"$T/replay.diff"
+			grep -m1 '^<' "$T/replay.diff"; grep -m1 '^>' "$T/replay.diff")
 		k=$(sed -n '1s/^[<>] \([0-9]*\) .*/\1/p' <<<"$first")
 		echo "# $name: seed $s differs; replay: $H --seed $s --seqs 1 --len $((${k:-$((LEN - 1))} + 1)) ${KO[*]} --replay"
 		echo "#   first differing record (< bare, > under the policy):"
