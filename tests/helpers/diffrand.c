@@ -22,12 +22,16 @@
  *
  * Normalisations (the only ones): a port outside the fixed set the sequences
  * use (an ephemeral port the kernel picked at random) prints as E; a unix
- * autobind name as @auto; a netlink port id as self/auto. Calls that could
- * block forever are cut off by a 20 ms timer (EINTR, the same either way;
- * longer under the seccomp supervisor, whose answer takes a round trip),
- * a blocking accept is made only once poll() says a connection waits, and
- * a non-blocking connect's EINPROGRESS is followed by a poll (or epoll_wait,
- * when the sequence registered the fd) until it settles, recorded as such.
+ * autobind name as @auto; a netlink port id as self/auto. What depends on
+ * timing is settled before it is recorded: calls that could block forever
+ * are cut off by a 20 ms timer (EINTR, the same either way; longer under the
+ * seccomp supervisor, whose answer takes a round trip); a blocking accept is
+ * made only once poll() says a connection waits ("skipped(none waiting)"); a
+ * TCP connect to a listener whose accept queue is full (its SYN would only
+ * be dropped) is left out ("skipped(queue full)"); a non-blocking connect's
+ * EINPROGRESS is followed by a poll (or epoll_wait, when the sequence
+ * registered the fd) until it settles, recorded as such. Each child starts
+ * with fds 3-63 closed and waits until ::1 is up in its namespace.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -503,13 +507,6 @@ static void do_send(void)
 	int fd = pick_fd(is_inet), kind = (int)pick(4);
 	int flags = MSG_NOSIGNAL | (chance(90) || dom_of(fd) == AF_UNIX ? MSG_DONTWAIT : 0);
 	struct addr a;
-	int connected;
-	{
-		struct sockaddr_storage ss;
-		socklen_t l = sizeof(ss);
-		connected = getpeername(fd, (struct sockaddr *)&ss, &l) == 0;
-	}
-	(void)connected;
 	make_addr(&a, dom_of(fd) > 0 ? dom_of(fd) : AF_INET, 1);
 	if (chance(25)) { a.ptr = NULL; a.len = 0; snprintf(a.desc, sizeof(a.desc), "none"); }
 	int udp = proto_ok(fd) && iopt(fd, SOL_SOCKET, SO_TYPE) == SOCK_DGRAM;
