@@ -47,16 +47,20 @@ LEN=${DIFFRAND_LEN:-100}
 #                  length the kernel returns, not the one it was given (SIGSEGV)
 #   connect-retry  a connect on a TCP socket whose non-blocking connect
 #                  failed goes through without a decision (no log line)
+#   dry-rewrite-v6 a dry-run rule with a rewrite to an IPv6 address fails a
+#                  connect on an IPv4 socket with EAFNOSUPPORT: dry-run
+#                  changes the call's result (so the dry-run policy below
+#                  rewrites to an IPv4 address while this is listed)
 #   send-buffer    (seccomp) a send naming a destination with an unreadable
 #                  data buffer: the supervisor copies the data first and
 #                  answers EFAULT where the kernel says ENETUNREACH, or
 #                  auto-binds the socket before its EFAULT
 # (DIFFRAND_KNOWN_OPEN="" runs every case, to see the defects fail the test.)
 if [ "${SOCKSHIM_FRONTEND:-preload}" = seccomp ]; then
-	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-"send-buffer"} # the other two are the preload's
+	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-"send-buffer dry-rewrite-v6"} # the other two are the preload's
 	BLOCK_MS=250 # a trapped call waits for the supervisor's answer
 else
-	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-"accept-edge connect-retry"}
+	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-"accept-edge connect-retry dry-rewrite-v6"}
 	BLOCK_MS=20
 fi
 known() { [[ " $KNOWN_OPEN " == *" $1 "* ]]; }
@@ -66,8 +70,12 @@ known send-buffer && KO+=(--known-open send-buffer)
 GEN_ARGS=(--seed "$SEED" --seqs "$SEQS" --len "$LEN" "${KO[@]}")
 echo "# seed $SEED, $SEQS sequences of $LEN calls (frontend ${SOCKSHIM_FRONTEND:-preload})"
 
+# where the dry-run rules would send connects and sends: any address must do
+REWRITE="[::1]:1"
+known dry-rewrite-v6 && REWRITE=127.0.0.1:1
+
 empty=$(policy empty.ini </dev/null)
-dry=$(policy dry.ini <<'EOF'
+dry=$(policy dry.ini <<EOF
 [global]
 mode = dry-run
 log_format = json
@@ -89,7 +97,12 @@ on = connect
 source = 127.0.0.2
 source_port = 40000-40999
 sockopt = SO_KEEPALIVE=1, TCP_NODELAY=1
-rewrite = 127.0.0.1:1
+rewrite = $REWRITE
+
+[send-udp]
+on = send
+proto = udp
+rewrite = $REWRITE
 
 [send-all]
 on = send
