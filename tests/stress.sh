@@ -1,8 +1,9 @@
 #!/bin/bash
 # make stress [ROUNDS=N]: the heavier reliability run. The concurrency,
 # lifecycle, signal, exhaustion and rotation tests, N rounds over (a race
-# that shows once in ten runs shows here), then the threaded tests again on
-# a ThreadSanitizer build of everything. Ends with "N passed, N failed".
+# that shows once in ten runs shows here), the random differential run over
+# 1,000,000 calls, then the threaded tests again on a ThreadSanitizer build
+# of everything. Ends with "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
@@ -22,6 +23,16 @@ tally() { # OUTPUT of tests/run.sh
 for r in $(seq "$rounds"); do
 	out=$(BUILD=$build "$top/tests/run.sh" "$tests" 2>&1)
 	echo "round $r/$rounds: $(tail -1 <<<"$out")"
+	tally "$out"
+done
+
+# The random differential run at ten times make test's 100,000 calls: ten
+# runs of 1,000 sequences, each from a seed of its own (a new range every
+# time; DIFFRAND_SEED=N repeats one, the failing run's output names it).
+dseed=${DIFFRAND_SEED:-$(($(date +%s) % 100000 * 10000))}
+for k in $(seq 0 9); do
+	out=$(DIFFRAND_SEED=$((dseed + k * 1000)) BUILD=$build "$top/tests/run.sh" e2e/57-differential-random 2>&1)
+	echo "random differential, seeds $((dseed + k * 1000))+: $(tail -1 <<<"$out")"
 	tally "$out"
 done
 
