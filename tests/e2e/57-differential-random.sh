@@ -60,7 +60,7 @@ if [ "${SOCKSHIM_FRONTEND:-preload}" = seccomp ]; then
 	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-"send-buffer dry-rewrite-v6"} # the other two are the preload's
 	BLOCK_MS=250 # a trapped call waits for the supervisor's answer
 else
-	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-"accept-edge connect-retry dry-rewrite-v6"}
+	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-"dry-rewrite-v6"}
 	BLOCK_MS=20
 fi
 known() { [[ " $KNOWN_OPEN " == *" $1 "* ]]; }
