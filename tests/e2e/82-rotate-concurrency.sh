@@ -50,8 +50,11 @@ expect_match "full: no fd leaked" "$out" '^fds-leaked=0$'
 
 # ---- the window is used evenly ----
 # 12,800 short connections (abortive close: no TIME_WAIT) through 1000 ports,
-# 12.8 per port on average. Sequential: every port used, none more than twice
-# its share. Random: as uneven as chance makes it (Poisson), but no port more
+# 12.8 per port on average. Sequential: every port used, none more than three
+# times its share (each of the 8 processes has its own cursor, so a port one
+# holds towards the server is taken for another, which moves on to the next
+# port: the slower the machine, the longer ports are held and the more such
+# steps pile onto a neighbour; 29 was seen under a sanitizer on a loaded VM). Random: as uneven as chance makes it (Poisson), but no port more
 # than three times its share and nearly all used. Control: one thread, no
 # contention, sequential: exactly the same count on every port.
 spread() { # PORTFILE: ports used, min and max uses per port
@@ -65,7 +68,7 @@ for how in sequential random; do
 	read -r nports lo hi < <(spread "$T/$how.ports")
 	echo "# $how: $nports ports used, $lo..$hi connections each (even share: 12.8)"
 	if [ "$how" = sequential ]; then
-		check "$how: every port used, none more than twice its share ($nports ports, max $hi)" test "$nports" = 1000 -a "$hi" -le 25
+		check "$how: every port used, none more than three times its share ($nports ports, max $hi)" test "$nports" = 1000 -a "$hi" -le 38
 	else
 		check "$how: 99% of ports used, none more than three times its share ($nports ports, max $hi)" test "$nports" -ge 990 -a "$hi" -le 38
 	fi
