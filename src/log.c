@@ -490,7 +490,7 @@ void ss_log_decision(enum ss_log_level level, const struct ss_decision *d)
 	if (!ss_log_enabled(level))
 		return;
 	int saved = errno;
-	ss_logstart_before(level);
+	ss_logstart_before();
 	char buf[LINE_MAX_BYTES];
 	struct fmt f;
 	int64_t second = begin(&f, buf, sizeof(buf), level, d->pid ? d->pid : L.pid);
@@ -556,7 +556,7 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 		return;
 	int saved = errno;
 	if (strcmp(event, "start") != 0)
-		ss_logstart_before(level);
+		ss_logstart_before();
 	char buf[LINE_MAX_BYTES];
 	struct fmt f;
 	va_list ap;
@@ -582,7 +582,7 @@ static int report_dropped(int fd, bool at_exit)
 	if (!n || L.level < SS_LEVEL_WARN) /* no warnings logged: nothing to say it with */
 		return 0;
 	/* a sink that keeps dropping: one count a second (it adds up meanwhile) */
-	uint64_t held;
+	uint64_t held = 0;
 	if (!at_exit && !ss_warn_take(SS_WARN_DROPPED, &held)) {
 		atomic_fetch_add_explicit(&L.dropped, n, memory_order_relaxed);
 		return 0;
@@ -595,8 +595,11 @@ static int report_dropped(int fd, bool at_exit)
 	event_line(&f, "log-dropped", "dropped", count, "msg", "lines the log sink did not take", NULL);
 	finish(&f);
 	int err = write_line(fd, &f);
-	if (err)
+	if (err) {
 		atomic_fetch_add_explicit(&L.dropped, n, memory_order_relaxed);
+		if (!at_exit)
+			ss_warn_release(SS_WARN_DROPPED, held);
+	}
 	return err;
 }
 
@@ -605,8 +608,7 @@ void ss_log_report_dropped(void)
 	if (!L.ok || !atomic_load_explicit(&L.dropped, memory_order_relaxed))
 		return;
 	int saved = errno;
-	if (L.level >= SS_LEVEL_WARN)
-		ss_logstart_before(SS_LEVEL_WARN);
+	ss_logstart_before();
 	if (atomic_load_explicit(&L.waiting, memory_order_acquire)) { /* a reader may have come within the last second */
 		int fd = open_sink();
 		if (fd >= 0)

@@ -4,7 +4,8 @@
  *
  * A front end hands the start line's values over once per process image
  * (ss_logstart_defer); at log_level = debug it is written at once, as
- * every call is logged then anyway. Otherwise it waits: log.c calls
+ * every call is logged then anyway, and so it is with
+ * SOCKSHIM_LOG_START=always (proof that every process loaded the shim). Otherwise it waits: log.c calls
  * ss_logstart_before() before every other line (a decision, a warning, a
  * summary), and the first such line writes it first. So a process that
  * never meets a rule logs nothing, and one that does logs exactly one start
@@ -26,9 +27,8 @@
 void ss_logstart_defer(const char *program, const char *exe, const char *policy, unsigned rules,
 		       const char *mode, const char *via);
 
-/* Before a line of the given level that is not the start line: write the
- * pending start line first (at that level when it is more severe than
- * info, so a log_level = warn log says which program warned). */
-void ss_logstart_before(enum ss_log_level level);
+/* Before a line that is not the start line: write the pending start line
+ * first (at info: under log_level = warn or error there is none). */
+void ss_logstart_before(void);
 
 #endif

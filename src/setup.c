@@ -134,12 +134,7 @@ int ss_setup_load(struct ss_setup *s)
 			}
 			return SS_EX_CONFIG;
 		}
-		for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)
-			ss_log_event(SS_LEVEL_ERROR, "policy-error", "msg", problems.text + off, NULL);
-		ss_log_event(SS_LEVEL_ERROR, "passthrough", "msg", "on_error = passthrough: every call passes through untouched", NULL);
-		s->usable = false;
-	} else if (!s->found) {
-		ss_log_event(SS_LEVEL_WARN, "no-policy", "msg", "no policy (set SOCKSHIM_POLICY or install " DEFAULT_POLICY "): every call passes through untouched", NULL);
+		s->usable = false; /* ss_setup_started says so, after the start line */
 	}
 	return 0;
 }
@@ -172,6 +167,14 @@ void ss_setup_started(const struct ss_setup *s, const char *program, const char 
 {
 	ss_logstart_defer(program, exe, s->found ? s->path : NULL, s->usable ? s->policy->nrules : 0,
 			  s->policy->global.dry_run ? "dry-run" : "enforce", via);
+	/* what the load found: after the start line, which these lines write first */
+	if (problems.n) {
+		for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)
+			ss_log_event(SS_LEVEL_ERROR, "policy-error", "msg", problems.text + off, NULL);
+		ss_log_event(SS_LEVEL_ERROR, "passthrough", "msg", "on_error = passthrough: every call passes through untouched", NULL);
+	} else if (!s->found) {
+		ss_log_event(SS_LEVEL_WARN, "no-policy", "msg", "no policy (set SOCKSHIM_POLICY or install " DEFAULT_POLICY "): every call passes through untouched", NULL);
+	}
 }
 
 void ss_setup_summary(const struct ss_policy *p, const char *via)

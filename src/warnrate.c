@@ -35,6 +35,13 @@ bool ss_warn_take(unsigned key, uint64_t *held_back)
 	return true;
 }
 
+void ss_warn_release(unsigned key, uint64_t held_back)
+{
+	struct slot *s = &slots[key % SLOTS];
+	atomic_fetch_add_explicit(&s->held, held_back, memory_order_relaxed);
+	atomic_store_explicit(&s->second, 0, memory_order_relaxed);
+}
+
 void ss_warn_limited(unsigned key, const char *event, const char *rule, const char *msg, const char *k,
 		     const char *v)
 {

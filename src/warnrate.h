@@ -22,6 +22,10 @@
  * true (each refused call counts one). */
 bool ss_warn_take(unsigned key, uint64_t *held_back);
 
+/* Give back what ss_warn_take allowed (its line could not be written):
+ * the next call may write at once. */
+void ss_warn_release(unsigned key, uint64_t held_back);
+
 /* ss_warn_take, then, when it allows, one warn line: event, "rule" (NULL:
  * left out), "msg", one more key/value pair (k NULL: none) and
  * "suppressed" (the count held back). */
