@@ -152,7 +152,7 @@ install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockshim.so
 	install -m 0755 $(LAUNCHER) $(DESTDIR)$(BINDIR)/sockshim
-	@for m in doc/sockshim.1 doc/sockshim.ini.5; do [ -f $$m ] || continue; \
+	@for m in doc/sockshim.1 doc/sockshim.ini.5 doc/sockshim-log.5; do [ -f $$m ] || continue; \
 		s=$${m##*.}; echo install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -m 0644 doc/sockshim.bash-completion $(DESTDIR)$(BASHCOMPDIR)/sockshim
 
@@ -166,4 +166,4 @@ install-config:
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsockshim.so $(DESTDIR)$(BINDIR)/sockshim \
-		$(DESTDIR)$(MANDIR)/man1/sockshim.1 $(DESTDIR)$(MANDIR)/man5/sockshim.ini.5 $(DESTDIR)$(BASHCOMPDIR)/sockshim
+		$(DESTDIR)$(MANDIR)/man1/sockshim.1 $(DESTDIR)$(MANDIR)/man5/sockshim.ini.5 $(DESTDIR)$(MANDIR)/man5/sockshim-log.5 $(DESTDIR)$(BASHCOMPDIR)/sockshim

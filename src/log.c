@@ -522,8 +522,10 @@ static void event_body(struct fmt *f, const char *event, va_list ap)
 		fmt_char(f, ' ');
 		fmt_str(f, event);
 	}
+	bool names_rule = false;
 	for (const char *k; (k = va_arg(ap, const char *)) != NULL;) {
 		const char *v = va_arg(ap, const char *);
+		names_rule |= strcmp(k, "rule") == 0;
 		if (L.format == SS_FORMAT_JSON) {
 			if (v && all_digits(v)) {
 				LIT(f, ",\"");
@@ -540,6 +542,10 @@ static void event_body(struct fmt *f, const char *event, va_list ap)
 			fmt_str(f, v ? v : "-");
 		}
 	}
+	/* every JSON line naming a rule has an actions array, so a filter on
+	 * the rule can iterate it whatever the line's kind */
+	if (names_rule && L.format == SS_FORMAT_JSON)
+		LIT(f, ",\"actions\":[]");
 }
 
 static void event_line(struct fmt *f, const char *event, ...)
