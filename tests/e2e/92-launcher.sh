@@ -143,6 +143,7 @@ expect_eq "install-config never overwrites a policy" "$(tail -1 "$inst/etc/socks
 expect_eq "installed launcher works from another directory" \
 	"$(cd / && "$inst/bin/sockshim" -p "$P" -l none -- "$PY" -c "$client")" "127.0.0.2"
 check "man pages and completion installed" test -f "$inst/share/man/man1/sockshim.1" -a -f "$inst/share/man/man5/sockshim.ini.5" \
+	-a -f "$inst/share/man/man5/sockshim-log.5" \
 	-a -f "$inst/share/bash-completion/completions/sockshim"
 make -s -C "$TOP" BUILD="$BUILD" PREFIX="$inst" uninstall >/dev/null 2>&1
 expect_eq "uninstall removes what install put (the policy stays)" "$(find "$inst" -type f | sed "s|$inst/||" | sort | tr '\n' ' ')" \
