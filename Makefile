@@ -43,7 +43,11 @@ LIB := $(BUILD)/libsockshim.so
 LAUNCHER := $(BUILD)/sockshim
 
 .PHONY: all test tests-build deps install install-config uninstall clean demo bench stress fuzz
-all: $(LIB) $(LAUNCHER) $(BUILD)/libsockshim-engine.a sockshim
+all: $(LIB) $(LAUNCHER) $(BUILD)/libsockshim-engine.a
+# plain make also makes the ./sockshim link the README uses (not for other BUILD dirs)
+ifeq ($(BUILD),build)
+all: sockshim
+endif
 
 $(BUILD):
 	@mkdir -p $(BUILD)
