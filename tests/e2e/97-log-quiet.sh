@@ -18,7 +18,8 @@
 # - -n: the summary says would_apply=N, and the kernel shows nothing applied.
 # - -v: setsockopt debug lines name the option (opt=TCP_NODELAY=1).
 # - -l stdout is refused (exit 64, no file named stdout); -l file:rel.log is
-#   made absolute; plain make links ./sockshim; --seccomp's start line names
+#   made absolute; plain make links ./sockshim; the examples run with what
+#   the README's step 1 installs (no socat); --seccomp's start line names
 #   the executable (exe=dash for sh), not exe=-.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/helpers/rot.sh"
@@ -181,6 +182,10 @@ expect_match "-l file:rel.log: made absolute (written in the launcher's director
 	"$(cat "$T/cwd/rel.log" 2>/dev/null)" ' info connect .*rule=no-egress '
 
 check "plain make (all) builds the ./sockshim link" sh -c "make -C '$TOP' -pn all 2>/dev/null | grep -Eq '^all:.* sockshim( |\$)'"
+
+# the README's step 1 installs python3, curl and iproute2: no example may need more
+extra=$(grep -lwE 'socat|nginx|haproxy|redis-server|node|nodejs' "$TOP"/examples/*/run.sh | sed "s|$TOP/||")
+expect_eq "examples/*/run.sh need nothing the README's step 1 does not install" "$extra" ""
 
 sh_exe=$(basename "$(readlink -f "$(command -v sh)")")
 SOCKSHIM_LOG_START=always SOCKSHIM_POLICY="$P" SOCKSHIM_LOG="file:$T/sec.log" "$S" --seccomp -- sh -c 'exit 0'
