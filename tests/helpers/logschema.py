@@ -29,7 +29,7 @@ KINDS = {
     "passthrough": ({"msg": S}, {}, {"error"}),
     "no-policy": ({"msg": S}, {}, {"warn"}),
     "rotate-scope": ({"msg": S, "segment": S, "fallback": S}, {}, {"warn"}),
-    "unreachable": ({"pid": N, "call": S, "errno": S, "msg": S}, {}, {"warn"}),
+    "unreachable": ({"target": N, "call": S, "errno": S, "msg": S}, {}, {"warn"}),
     "supervise": ({}, {"msg": S, "supervisor": N, "target": N, "calls": N}, {"info", "debug", "error"}),
 }
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
