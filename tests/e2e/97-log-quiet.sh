@@ -192,6 +192,10 @@ SOCKSHIM_LOG_START=always SOCKSHIM_POLICY="$P" SOCKSHIM_LOG="file:$T/sec.log" "$
 expect_match "--seccomp: the start line names the executable (exe=$sh_exe)" "$(cat "$T/sec.log")" \
 	" info start .*program=sh exe=$sh_exe .*via=seccomp"
 
+got=$(SOCKSHIM_POLICY="$P" SOCKSHIM_LOG="file:$T/sec.json" SOCKSHIM_LOG_FORMAT=json "$S" --seccomp -- "$PY" -c "$client")
+expect_eq "--seccomp, JSON: the client pinned (getsockname)" "$got" 127.0.0.2
+expect_eq "--seccomp, JSON: start, decision, summary" "$(jq -r .event "$T/sec.json" | tr '\n' ' ')" "start decision summary "
+
 # ---- every line of every JSON log here, against the documented schema ----
 out=$(python3 "$SCHEMA" "$T"/*.json); rc=$?
 printf '%s\n' "$out" | tail -1 | sed 's/^/# /'
