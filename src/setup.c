@@ -19,9 +19,6 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
 #endif
-#ifndef SOCKSHIM_VERSION
-#define SOCKSHIM_VERSION "0"
-#endif
 #define DEFAULT_POLICY SYSCONFDIR "/sockshim/sockshim.ini"
 
 /* Problems found while loading, kept until we know where they go (the log
