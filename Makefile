@@ -35,6 +35,7 @@ ENGINE_SRC := src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/name
 # The preload front end.
 SHIM_SRC   := src/log.c src/setup.c src/real.c src/peek.c src/fdtab.c src/optlog.c src/actions.c src/window.c src/connstate.c src/shim.c src/accept.c src/hooks.c
 SHIM_SRC   += src/sink.c
+SHIM_SRC   += src/logstart.c src/warnrate.c
 ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
 
@@ -43,6 +44,10 @@ LAUNCHER := $(BUILD)/sockshim
 
 .PHONY: all test tests-build deps install install-config uninstall clean demo bench stress fuzz
 all: $(LIB) $(LAUNCHER) $(BUILD)/libsockshim-engine.a
+# plain make also makes the ./sockshim link the README uses (not for other BUILD dirs)
+ifeq ($(BUILD),build)
+all: sockshim
+endif
 
 $(BUILD):
 	@mkdir -p $(BUILD)
@@ -151,7 +156,7 @@ install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libsockshim.so
 	install -m 0755 $(LAUNCHER) $(DESTDIR)$(BINDIR)/sockshim
-	@for m in doc/sockshim.1 doc/sockshim.ini.5; do [ -f $$m ] || continue; \
+	@for m in doc/sockshim.1 doc/sockshim.ini.5 doc/sockshim-log.5; do [ -f $$m ] || continue; \
 		s=$${m##*.}; echo install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -m 0644 doc/sockshim.bash-completion $(DESTDIR)$(BASHCOMPDIR)/sockshim
 
@@ -165,4 +170,4 @@ install-config:
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsockshim.so $(DESTDIR)$(BINDIR)/sockshim \
-		$(DESTDIR)$(MANDIR)/man1/sockshim.1 $(DESTDIR)$(MANDIR)/man5/sockshim.ini.5 $(DESTDIR)$(BASHCOMPDIR)/sockshim
+		$(DESTDIR)$(MANDIR)/man1/sockshim.1 $(DESTDIR)$(MANDIR)/man5/sockshim.ini.5 $(DESTDIR)$(MANDIR)/man5/sockshim-log.5 $(DESTDIR)$(BASHCOMPDIR)/sockshim

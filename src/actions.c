@@ -13,9 +13,11 @@
 #include "connstate.h"
 #include "fdtab.h"
 #include "fmt.h"
+#include "names.h"
 #include "optlog.h"
 #include "real.h"
 #include "rotate.h"
+#include "warnrate.h"
 #include "window.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -600,12 +602,25 @@ out:
 	return -1;
 }
 
+/* Every source address or port of the rule was taken: a warning even at
+ * log_level = warn, where no decision line says it (one a second per rule). */
+static int exhausted(const struct ss_call *c, int rc)
+{
+	if (rc < 0 && (errno == EADDRNOTAVAIL || errno == EADDRINUSE)) {
+		int saved = errno;
+		ss_warn_limited(c->rule->line, "exhausted", c->rule->name,
+				"no source address or port of the rule is free", "errno", ss_errno_name(saved));
+		errno = saved;
+	}
+	return rc;
+}
+
 int ss_act_source(struct ss_call *c, const struct ss_addr *dest)
 {
 	struct sources it;
 	switch (plan_source(c, dest, &it)) {
-	case PLAN_NOPORT: return source_noport(c, &it, NULL, 0);
-	case PLAN_WINDOW: return source_window(c, &it, NULL, 0);
+	case PLAN_NOPORT: return exhausted(c, source_noport(c, &it, NULL, 0));
+	case PLAN_WINDOW: return exhausted(c, source_window(c, &it, NULL, 0));
 	default: return 0;
 	}
 }
@@ -615,8 +630,8 @@ int ss_act_connect(struct ss_call *c, const struct ss_addr *dest, const struct s
 	struct sources it;
 	int saved = errno, rc;
 	switch (plan_source(c, dest, &it)) {
-	case PLAN_NOPORT: rc = source_noport(c, &it, to, tolen); break;
-	case PLAN_WINDOW: rc = source_window(c, &it, to, tolen); break;
+	case PLAN_NOPORT: rc = exhausted(c, source_noport(c, &it, to, tolen)); break;
+	case PLAN_WINDOW: rc = exhausted(c, source_window(c, &it, to, tolen)); break;
 	default: return real_connect(c->fd, to, tolen);
 	}
 	if (rc == 0)

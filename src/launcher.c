@@ -515,6 +515,10 @@ static int report_run(const struct run_result *r, int argc, char **argv)
 	case RUN_BAD_OPTION:
 		fprintf(stderr, "sockshim: unknown option %s\n%s", r->arg, usage);
 		return EX_USAGE;
+	case RUN_BAD_LOG:
+		fprintf(stderr, "sockshim: -l %s: not a log sink: use stderr, none, syslog, syslog:/socket, "
+				"file:PATH or a path with a '/' or '.' in it\n", r->arg);
+		return EX_USAGE;
 	case RUN_POLICY:
 		fprintf(stderr, "sockshim: %s: %s\n", r->arg, strerror(r->err));
 		return EX_CONFIG;
@@ -529,8 +533,7 @@ static int report_run(const struct run_result *r, int argc, char **argv)
 	case RUN_SECCOMP:
 		return cmd_seccomp(argc, argv);
 	case RUN_STATIC:
-		fprintf(stderr, "sockshim: note: %s is statically linked: LD_PRELOAD cannot reach it, "
-				"so it runs under the seccomp supervisor (--seccomp)\n", r->arg);
+		fprintf(stderr, "sockshim: %s is static: using --seccomp\n", r->arg);
 		return cmd_seccomp(argc, argv);
 	}
 	return 127;

@@ -18,7 +18,9 @@
 
 #include "fdtab.h"
 #include "fmt.h"
+#include "logstart.h"
 #include "sink.h"
+#include "warnrate.h"
 
 #define LINE_MAX_BYTES 3072 /* < PIPE_BUF: concurrent writers never interleave */
 #define MAX_REOPENS 16
@@ -246,7 +248,7 @@ void ss_log_stderr(const char *p, size_t n)
 	errno = saved;
 }
 
-static int report_dropped(int fd);
+static int report_dropped(int fd, bool at_exit);
 
 /* The count of lines lost goes first, once the sink takes lines again (an
  * atomic load per line, no system call, while nothing is lost). 0, or the
@@ -254,7 +256,7 @@ static int report_dropped(int fd);
 static int put(int fd, const struct fmt *f)
 {
 	if (atomic_load_explicit(&L.dropped, memory_order_relaxed)) {
-		int err = report_dropped(fd);
+		int err = report_dropped(fd, false);
 		if (err)
 			return err;
 	}
@@ -400,6 +402,7 @@ static const char *proto_name(unsigned p)
 static void decision_json(struct fmt *f, const struct ss_decision *d)
 {
 	const struct ss_actions *a = d->actions;
+	LIT(f, ",\"event\":\"decision\"");
 	JSON_MEMBER(f, "op", d->op);
 	LIT(f, ",\"fd\":");
 	fmt_i64(f, d->fd);
@@ -487,6 +490,7 @@ void ss_log_decision(enum ss_log_level level, const struct ss_decision *d)
 	if (!ss_log_enabled(level))
 		return;
 	int saved = errno;
+	ss_logstart_before();
 	char buf[LINE_MAX_BYTES];
 	struct fmt f;
 	int64_t second = begin(&f, buf, sizeof(buf), level, d->pid ? d->pid : L.pid);
@@ -518,8 +522,10 @@ static void event_body(struct fmt *f, const char *event, va_list ap)
 		fmt_char(f, ' ');
 		fmt_str(f, event);
 	}
+	bool names_rule = false;
 	for (const char *k; (k = va_arg(ap, const char *)) != NULL;) {
 		const char *v = va_arg(ap, const char *);
+		names_rule |= strcmp(k, "rule") == 0;
 		if (L.format == SS_FORMAT_JSON) {
 			if (v && all_digits(v)) {
 				LIT(f, ",\"");
@@ -536,6 +542,10 @@ static void event_body(struct fmt *f, const char *event, va_list ap)
 			fmt_str(f, v ? v : "-");
 		}
 	}
+	/* every JSON line naming a rule has an actions array, so a filter on
+	 * the rule can iterate it whatever the line's kind */
+	if (names_rule && L.format == SS_FORMAT_JSON)
+		LIT(f, ",\"actions\":[]");
 }
 
 static void event_line(struct fmt *f, const char *event, ...)
@@ -551,6 +561,8 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 	if (!ss_log_enabled(level))
 		return;
 	int saved = errno;
+	if (strcmp(event, "start") != 0)
+		ss_logstart_before();
 	char buf[LINE_MAX_BYTES];
 	struct fmt f;
 	va_list ap;
@@ -565,15 +577,22 @@ void ss_log_event(enum ss_log_level level, const char *event, ...)
 
 /*
  * Write the count of lines the sink did not take ("log-dropped", warn)
- * straight to fd, before the line that finds the sink taking lines again.
+ * straight to fd, before the line that finds the sink taking lines again,
+ * at most once a second (warnrate.h) but at exit.
  * 0, or the errno of the write that failed (the count stays).
  */
-static int report_dropped(int fd)
+static int report_dropped(int fd, bool at_exit)
 {
 	/* taken whole, so two threads never report the same lines */
 	uint64_t n = atomic_exchange_explicit(&L.dropped, 0, memory_order_relaxed);
 	if (!n || L.level < SS_LEVEL_WARN) /* no warnings logged: nothing to say it with */
 		return 0;
+	/* a sink that keeps dropping: one count a second (it adds up meanwhile) */
+	uint64_t held = 0;
+	if (!at_exit && !ss_warn_take(SS_WARN_DROPPED, &held)) {
+		atomic_fetch_add_explicit(&L.dropped, n, memory_order_relaxed);
+		return 0;
+	}
 	char buf[512], count[24];
 	struct fmt f;
 	fmt_init(&f, count, sizeof(count));
@@ -582,8 +601,11 @@ static int report_dropped(int fd)
 	event_line(&f, "log-dropped", "dropped", count, "msg", "lines the log sink did not take", NULL);
 	finish(&f);
 	int err = write_line(fd, &f);
-	if (err)
+	if (err) {
 		atomic_fetch_add_explicit(&L.dropped, n, memory_order_relaxed);
+		if (!at_exit)
+			ss_warn_release(SS_WARN_DROPPED, held);
+	}
 	return err;
 }
 
@@ -592,18 +614,19 @@ void ss_log_report_dropped(void)
 	if (!L.ok || !atomic_load_explicit(&L.dropped, memory_order_relaxed))
 		return;
 	int saved = errno;
+	ss_logstart_before();
 	if (atomic_load_explicit(&L.waiting, memory_order_acquire)) { /* a reader may have come within the last second */
 		int fd = open_sink();
 		if (fd >= 0)
 			remember(fd);
 	}
 	if (!atomic_load_explicit(&L.waiting, memory_order_acquire) && sink_still_ours()) {
-		int err = report_dropped(L.fd);
+		int err = report_dropped(L.fd, true);
 		/* a syslog receiver that came back within the last second */
 		if ((err == ECONNREFUSED || err == ENOTCONN) && L.sock) {
 			atomic_store_explicit(&L.retried, 0, memory_order_relaxed);
 			if (reconnect_syslog(1))
-				report_dropped(L.fd);
+				report_dropped(L.fd, true);
 		}
 	}
 	errno = saved;

@@ -3,6 +3,8 @@
  */
 #include "names.h"
 
+#include "fmt.h"
+
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -51,6 +53,18 @@ const struct ss_optname *ss_optname_find(const char *name)
 		if (strcmp(options[i].name, name) == 0)
 			return &options[i];
 	return NULL;
+}
+
+void ss_optname_format(struct fmt *f, int level, int optname)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (options[i].level == level && options[i].optname == optname) {
+			fmt_str(f, options[i].name);
+			return;
+		}
+	fmt_i64(f, level);
+	fmt_char(f, ':');
+	fmt_i64(f, optname);
 }
 
 int ss_errno_from_name(const char *name)

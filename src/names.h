@@ -30,6 +30,11 @@ struct ss_optname {
 /* NULL when name is not in the table. */
 const struct ss_optname *ss_optname_find(const char *name);
 
+struct fmt;
+/* "TCP_NODELAY" for (IPPROTO_TCP, TCP_NODELAY); "LEVEL:NAME" in numbers for
+ * an option not in the table. */
+void ss_optname_format(struct fmt *f, int level, int optname);
+
 /* The errno for "EACCES" etc., or 0. */
 int ss_errno_from_name(const char *name);
 /* "EACCES" for EACCES; a fixed "E?" for values without a name. */

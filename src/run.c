@@ -114,6 +114,15 @@ static bool eq(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* Does a bare -l value look like a path (a '/' or a '.' in it)? */
+static bool has_path_char(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '/' || *s == '.')
+			return true;
+	return false;
+}
+
 static bool starts(const char *s, const char *prefix)
 {
 	while (*prefix)
@@ -465,6 +474,10 @@ static int parse_options(int argc, char **argv, struct strs *s, char *set[RUN_OP
 			put(s, "=");
 			if (eq(l, "stderr") || eq(l, "none") || starts(l, "syslog")) {
 				put(s, l);
+			} else if (!starts(l, "file:") && !has_path_char(l)) {
+				/* "stdout" and other words: never a file of that name */
+				fail(res, RUN_BAD_LOG, 0, l);
+				return -1;
 			} else {
 				/* a path, bare or as file:PATH; relative to where we are now */
 				const char *path = starts(l, "file:") ? l + 5 : l;

@@ -28,6 +28,7 @@ enum run_status {
 	RUN_USAGE,      /* no COMMAND: the usage, exit 64 */
 	RUN_BAD_OPTION, /* .arg is not an option run mode knows (or lacks its argument): exit 64 */
 	RUN_POLICY,     /* -p .arg cannot be resolved (.err): exit 78 */
+	RUN_BAD_LOG,    /* -l .arg is a bare word that is no sink (stdout): exit 64 */
 	RUN_NO_LIBRARY, /* the library .path cannot be read: exit 127 */
 	RUN_EXEC,       /* COMMAND .arg cannot be executed (.err): exit 127 if ENOENT, else 126 */
 	RUN_NEED_LIBC,  /* a path could not be resolved through /proc: call again with a resolver */

@@ -12,14 +12,12 @@
 
 #include "fmt.h"
 #include "log.h"
+#include "logstart.h"
 #include "rotate.h"
 #include "window.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
-#endif
-#ifndef SOCKSHIM_VERSION
-#define SOCKSHIM_VERSION "0"
 #endif
 #define DEFAULT_POLICY SYSCONFDIR "/sockshim/sockshim.ini"
 
@@ -133,12 +131,7 @@ int ss_setup_load(struct ss_setup *s)
 			}
 			return SS_EX_CONFIG;
 		}
-		for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)
-			ss_log_event(SS_LEVEL_ERROR, "policy-error", "msg", problems.text + off, NULL);
-		ss_log_event(SS_LEVEL_ERROR, "passthrough", "msg", "on_error = passthrough: every call passes through untouched", NULL);
-		s->usable = false;
-	} else if (!s->found) {
-		ss_log_event(SS_LEVEL_WARN, "no-policy", "msg", "no policy (set SOCKSHIM_POLICY or install " DEFAULT_POLICY "): every call passes through untouched", NULL);
+		s->usable = false; /* ss_setup_started says so, after the start line */
 	}
 	return 0;
 }
@@ -169,18 +162,16 @@ void ss_setup_rotation(struct ss_setup *s)
 
 void ss_setup_started(const struct ss_setup *s, const char *program, const char *exe, const char *via)
 {
-	char nrules[16];
-	struct fmt f;
-	fmt_init(&f, nrules, sizeof(nrules));
-	fmt_u64(&f, s->usable ? s->policy->nrules : 0);
-	const char *mode = s->policy->global.dry_run ? "dry-run" : "enforce";
-	const char *path = s->found ? s->path : NULL;
-	if (via)
-		ss_log_event(SS_LEVEL_INFO, "start", "version", SOCKSHIM_VERSION, "program", program, "exe", exe,
-			     "policy", path, "rules", nrules, "mode", mode, "via", via, NULL);
-	else
-		ss_log_event(SS_LEVEL_INFO, "start", "version", SOCKSHIM_VERSION, "program", program, "exe", exe,
-			     "policy", path, "rules", nrules, "mode", mode, NULL);
+	ss_logstart_defer(program, exe, s->found ? s->path : NULL, s->usable ? s->policy->nrules : 0,
+			  s->policy->global.dry_run ? "dry-run" : "enforce", via);
+	/* what the load found: after the start line, which these lines write first */
+	if (problems.n) {
+		for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)
+			ss_log_event(SS_LEVEL_ERROR, "policy-error", "msg", problems.text + off, NULL);
+		ss_log_event(SS_LEVEL_ERROR, "passthrough", "msg", "on_error = passthrough: every call passes through untouched", NULL);
+	} else if (!s->found) {
+		ss_log_event(SS_LEVEL_WARN, "no-policy", "msg", "no policy (set SOCKSHIM_POLICY or install " DEFAULT_POLICY "): every call passes through untouched", NULL);
+	}
 }
 
 void ss_setup_summary(const struct ss_policy *p, const char *via)
@@ -200,7 +191,9 @@ void ss_setup_summary(const struct ss_policy *p, const char *via)
 		fmt_u64(&f, atomic_load(&r->state->applied));
 		fmt_init(&f, failed, sizeof(failed));
 		fmt_u64(&f, atomic_load(&r->state->failed));
-		ss_log_event(SS_LEVEL_INFO, "summary", "rule", r->name, "line", line, "matched", matched, "applied", applied,
+		/* under dry_run nothing was applied: say what would have been */
+		const char *applied_key = p->global.dry_run ? "would_apply" : "applied";
+		ss_log_event(SS_LEVEL_INFO, "summary", "rule", r->name, "line", line, "matched", matched, applied_key, applied,
 			     "failed", failed, via ? "via" : NULL, via, NULL);
 	}
 	ss_log_report_dropped(); /* after the summary lines, which may be lost too */

@@ -45,7 +45,9 @@ void ss_setup_rotation(struct ss_setup *s);
 /* A fresh rotation seed (a forked child takes a new one). */
 uint64_t ss_setup_seed(void);
 
-/* The "start" line. exe and via may be NULL (not printed). */
+/* The "start" line's values (written before the process's first other
+ * line, logstart.h), then what the load found (a policy in pass-through,
+ * no policy). Call before ss_setup_rotation. exe and via may be NULL. */
 void ss_setup_started(const struct ss_setup *s, const char *program, const char *exe, const char *via);
 
 /* At exit: one "summary" line per rule that matched a call (info). */

@@ -81,6 +81,7 @@ static void load(pid_t pid)
 	struct ss_policy *p = s.policy;
 	const char *program = program_invocation_short_name;
 	ss_policy_bind_program(p, program, read_exe_name());
+	ss_setup_started(&s, program, exe_name[0] ? exe_name : NULL, NULL);
 	ss_setup_rotation(&s);
 	/* a rule that rotates source ports may retry on a fresh socket, which
 	 * gets the application's options again: keep them from the start */
@@ -91,7 +92,6 @@ static void load(pid_t pid)
 	g_debug = ss_log_enabled(SS_LEVEL_DEBUG);
 	g_screen = s.usable && p->index && !p->index->nalways && !g_debug ? p->index : NULL;
 	atomic_store_explicit(&g_idle, !(s.usable && p->nrules) && !g_debug, memory_order_relaxed);
-	ss_setup_started(&s, program, exe_name[0] ? exe_name : NULL, NULL);
 	if (s.usable)
 		g_policy = p;
 }
@@ -708,9 +708,7 @@ int shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 		struct fmt f;
 		fmt_init(&f, opt, sizeof(opt));
 		fmt_str(&f, "opt=");
-		fmt_i64(&f, level);
-		fmt_char(&f, ':');
-		fmt_i64(&f, name);
+		ss_optname_format(&f, level, name);
 		if (len == (socklen_t)sizeof(int) && peek(&v, val, sizeof(int))) {
 			fmt_char(&f, '=');
 			fmt_i64(&f, v);

@@ -144,7 +144,7 @@ static void warn_refused(_Atomic bool *once, const char *call, pid_t pid, int er
 	struct fmt f;
 	fmt_init(&f, p, sizeof(p));
 	fmt_u64(&f, (uint64_t)pid);
-	ss_log_event(SS_LEVEL_WARN, "unreachable", "pid", p, "call", call, "errno", ss_errno_name(err), "msg",
+	ss_log_event(SS_LEVEL_WARN, "unreachable", "target", p, "call", call, "errno", ss_errno_name(err), "msg",
 		     "the kernel refuses the supervisor access to this process (Yama ptrace_scope, a non-dumpable "
 		     "process, or another user's): its socket calls continue untouched, no rule applies to them",
 		     NULL);

@@ -12,9 +12,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -28,10 +31,37 @@
 #include "supserve.h"
 
 
+/* The base name of the file cmd runs (found on PATH as execvp finds it,
+ * links resolved), as the preload's start line says exe=; NULL if none. */
+static const char *exe_of(const char *cmd, char *out, size_t cap)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+	const char *found = NULL;
+	if (strchr(cmd, '/')) {
+		found = cmd;
+	} else {
+		const char *dirs = getenv("PATH");
+		for (const char *d = dirs ? dirs : "/usr/local/bin:/usr/bin:/bin"; d && !found;) {
+			const char *colon = strchr(d, ':');
+			int n = colon ? (int)(colon - d) : (int)strlen(d);
+			if (snprintf(path, sizeof(path), "%.*s/%s", n, n ? d : ".", cmd) < (int)sizeof(path) &&
+			    access(path, X_OK) == 0)
+				found = path;
+			d = colon ? colon + 1 : NULL;
+		}
+	}
+	if (!found || !realpath(found, real) || strlen(ss_base_name(real)) >= cap)
+		return NULL;
+	strcpy(out, ss_base_name(real));
+	return out;
+}
+
 /* The usable policy into *out (NULL: every call passes through); 0 or the
  * exit status to stop with. Read and reported as the preload does. */
-static int load_policy(const char *program, struct ss_policy **out, bool *dry)
+static int load_policy(const char *cmd, struct ss_policy **out, bool *dry)
 {
+	const char *program = ss_base_name(cmd);
+	char exe[256];
 	struct ss_setup s;
 	*out = NULL;
 	int rc = ss_setup_load(&s);
@@ -39,9 +69,9 @@ static int load_policy(const char *program, struct ss_policy **out, bool *dry)
 		return rc < 0 ? EX_NOSUPERVISOR : rc;
 	/* `program` is matched per call against the calling process */
 	ss_policy_bind_program(s.policy, program, NULL);
+	ss_setup_started(&s, program, exe_of(cmd, exe, sizeof(exe)), "seccomp");
 	ss_setup_rotation(&s);
 	*dry = s.policy->global.dry_run;
-	ss_setup_started(&s, program, NULL, "seccomp");
 	if (s.usable)
 		*out = s.policy;
 	return 0;
@@ -75,7 +105,7 @@ int ss_supervise(char **argv)
 		return 127;
 	struct ss_policy *p = NULL;
 	bool dry = false;
-	int rc = load_policy(ss_base_name(argv[0]), &p, &dry);
+	int rc = load_policy(argv[0], &p, &dry);
 	if (rc)
 		return rc;
 	struct sfilter_want w = { 0, false, false, ss_log_enabled(SS_LEVEL_DEBUG) };

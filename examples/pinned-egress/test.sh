@@ -12,7 +12,7 @@ expect_eq "run.sh exits 0" "$rc" 0
 part() { sed -n "/^== $1/,/^\$/p" <<<"$out"; }
 bare=$(part without) shim=$(part 'under sockshim') server=$(part "the server")
 
-for c in curl socat; do
+for c in curl python3; do
 	expect_match "bare $c: the server saw 127.0.0.1" "$bare" "^$c: +you came from 127\.0\.0\.1 port [0-9]+\$"
 	expect_match "shim $c: the server saw 127.0.0.2" "$shim" "^$c: +you came from 127\.0\.0\.2 port [0-9]+\$"
 done

@@ -6,6 +6,8 @@
 # protocol, other operation) reaches the server from the kernel's own source,
 # with no decision logged. Controls: the deny-all policy does refuse TCP.
 . "$TOP/tests/lib.sh"
+# its checks that the shim ran read the start line of processes that log nothing else
+export SOCKSHIM_LOG_START=always
 . "$TOP/tests/helpers/peerwatch.sh"
 
 serve tcp tcp 127.0.0.1 9000 || exit 1

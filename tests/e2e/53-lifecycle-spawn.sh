@@ -18,6 +18,8 @@
 # policy too, not pass through unpinned for the rest of its life: getsockname
 # in parent and child, and the peers a bare server saw.
 . "$TOP/tests/lib.sh"
+# its checks that the shim ran read the start line of processes that log nothing else
+export SOCKSHIM_LOG_START=always
 
 PY=$(python3 -c 'import sys; print(sys.executable)')
 PORT=9530

@@ -12,6 +12,8 @@
 #           the preload does not inherit it
 # Kernel truth: getsockname in every process and the peers a bare server saw.
 . "$TOP/tests/lib.sh"
+# its checks that the shim ran read the start line of processes that log nothing else
+export SOCKSHIM_LOG_START=always
 
 PY=$(python3 -c 'import sys; print(sys.executable)')
 PROBE=$BUILD/tests/probe

@@ -28,6 +28,8 @@
 # The shim must have really run in each case (its start line in the log),
 # and under the dry-run policy rules must have matched with dry_run true.
 . "$TOP/tests/lib.sh"
+# its checks that the shim ran read the start line of processes that log nothing else
+export SOCKSHIM_LOG_START=always
 
 H=$BUILD/tests/diffcalls
 

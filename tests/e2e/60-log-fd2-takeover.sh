@@ -10,6 +10,8 @@
 #             receives nothing of ours, not even the start line
 # And the shim did run: its start line is in the original stderr file.
 . "$TOP/tests/lib.sh"
+# its checks that the shim ran read the start line of processes that log nothing else
+export SOCKSHIM_LOG_START=always
 
 PORT=9600
 H=$BUILD/tests/rob_log

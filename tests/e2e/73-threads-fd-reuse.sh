@@ -9,6 +9,8 @@
 # owner with the fd number, and that hand-over must be ordered (acquire and
 # release on the record), since TSan does not see the kernel's fd ordering.
 . "$TOP/tests/lib.sh"
+# its checks that the shim ran read the start line of processes that log nothing else
+export SOCKSHIM_LOG_START=always
 
 P=$(policy window.ini <<'INI'
 [window]

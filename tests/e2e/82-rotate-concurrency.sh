@@ -12,6 +12,8 @@
 #   through 1000 ports use the window evenly (bounds below).
 # (That a forked child does not replay its parent's sequence is 56's.)
 . "$TOP/tests/lib.sh"
+# its checks that the shim ran read the start line of processes that log nothing else
+export SOCKSHIM_LOG_START=always
 . "$TOP/tests/helpers/rot.sh"
 
 serve tcp 127.0.0.1 9100 "$T/peers" || exit 1

@@ -1,5 +1,5 @@
-# The man pages doc/sockshim.1 and doc/sockshim.ini.5:
-#   both render with `man -l` at 80 columns, in the C and C.UTF-8 locales,
+# The man pages doc/sockshim.1, doc/sockshim.ini.5 and doc/sockshim-log.5:
+#   all render with `man -l` at 80 columns, in the C and C.UTF-8 locales,
 #       without a single groff warning (man --warnings=w: every category);
 #   sockshim.ini.5 has a "KEY = ..." entry for every key of src/policy_keys.c's
 #       pp_keys[] table and every [global] key, and names every socket option
@@ -7,6 +7,8 @@
 #   sockshim.1 names every option and subcommand src/launcher.c and src/run.c accept
 #       (-p -l -v -n check explain --help --version at least), and its
 #       ENVIRONMENT section every SOCKSHIM_* variable that src/ reads;
+#   sockshim-log.5 has a section for every kind tests/helpers/logschema.py
+#       checks, and names each kind's keys;
 #   the policies of sockshim.ini.5's EXAMPLES pass `sockshim check`, and
 #       sockshim.1's explain example prints what it shows.
 # Skipped (77) when man or groff is not installed (man-db, groff-base).
@@ -19,6 +21,7 @@ fi
 
 MAN1=$TOP/doc/sockshim.1
 MAN5=$TOP/doc/sockshim.ini.5
+MANLOG=$TOP/doc/sockshim-log.5
 SOCKSHIM=$BUILD/sockshim
 # No pager, no kept formatting, no sandbox that a container may refuse.
 unset MAN_KEEP_FORMATTING MANOPT MANPAGER PAGER
@@ -39,7 +42,7 @@ section() {
 	sed -n "/^$1\$/,/^[A-Z]/p" | sed '1d;$d'
 }
 
-for page in "$MAN1" "$MAN5"; do
+for page in "$MAN1" "$MAN5" "$MANLOG"; do
 	page_name=${page#"$TOP"/}
 	check "$page_name exists" test -s "$page"
 	for loc in C C.UTF-8; do
@@ -72,6 +75,25 @@ expect_match "sockshim.ini.5 documents dry-run as a mode value" "$text5" 'mode =
 mapfile -t opts < <(sed -n 's/^[[:space:]]*{ "\([A-Z0-9_]*\)", .*/\1/p' "$TOP/src/names.c")
 check "socket options of src/names.c parsed (${#opts[@]})" test "${#opts[@]}" -ge 20
 expect_eq "sockshim.ini.5 names every socket option of src/names.c" "$(missing "${opts[@]}" <<<"$text5")" ""
+
+# ---- sockshim-log.5: every kind and key the schema checker knows ----
+textlog=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$MANLOG" 2>/dev/null)
+kinds=$(section KINDS <<<"$textlog")
+mapfile -t schema < <(python3 -c '
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("ls", sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+for k, (req, opt, lv) in m.KINDS.items():
+    print(k, *sorted(set(req) | set(opt)))' "$TOP/tests/helpers/logschema.py")
+check "kinds of tests/helpers/logschema.py read (${#schema[@]})" test "${#schema[@]}" -ge 8
+absent=""
+for row in "${schema[@]}"; do
+	read -r kind keys <<<"$row"
+	printf '%s\n' "$kinds" | grep -Eq "^   (.*, )?$kind( |,|\$)" || absent="$absent $kind"
+	# shellcheck disable=SC2086 # one word per key
+	m=$(missing $keys <<<"$kinds"); [ -z "$m" ] || absent="$absent $kind:{$m}"
+done
+expect_eq "sockshim-log.5 has a section for each kind, naming its keys" "${absent# }" ""
+expect_match "sockshim-log.5 names the keys of every line" "$textlog" '^       ts \(string\)'
 
 # ---- sockshim.1: every option, subcommand and variable ----
 # what src/launcher.c and its run mode (src/run.c) compare their arguments

@@ -73,7 +73,8 @@ printf 'int main(void) { return 3; }\n' > "$T/st.c"
 if cc -static -o "$T/static-prog" "$T/st.c" 2>/dev/null; then
 	out=$("$S" -p "$P" -l none -- "$T/static-prog" 2>&1); rc=$?
 	expect_match "static program: a note, and the seccomp supervisor takes it" "$out" \
-		'note: .*static-prog is statically linked: .*seccomp supervisor'
+		'^sockshim: .*static-prog is static: using --seccomp$'
+	expect_eq "static program: the note is one short line" "$(printf '%s\n' "$out" | wc -l)" 1
 	expect_eq "static program: its exit status comes back" "$rc" 3
 else
 	ok "static program: (no static libc here)"
@@ -142,6 +143,7 @@ expect_eq "install-config never overwrites a policy" "$(tail -1 "$inst/etc/socks
 expect_eq "installed launcher works from another directory" \
 	"$(cd / && "$inst/bin/sockshim" -p "$P" -l none -- "$PY" -c "$client")" "127.0.0.2"
 check "man pages and completion installed" test -f "$inst/share/man/man1/sockshim.1" -a -f "$inst/share/man/man5/sockshim.ini.5" \
+	-a -f "$inst/share/man/man5/sockshim-log.5" \
 	-a -f "$inst/share/bash-completion/completions/sockshim"
 make -s -C "$TOP" BUILD="$BUILD" PREFIX="$inst" uninstall >/dev/null 2>&1
 expect_eq "uninstall removes what install put (the policy stays)" "$(find "$inst" -type f | sed "s|$inst/||" | sort | tr '\n' ' ')" \
