@@ -15,9 +15,10 @@
 static struct {
 	const struct ss_policy *_Atomic policy;
 	const char *_Atomic via;
-	_Atomic unsigned interval; /* seconds; 0: off */
 	_Atomic int64_t deadline;  /* CLOCK_MONOTONIC second the period ends */
 } P;
+
+_Atomic unsigned ss_periodic_interval;
 
 static int64_t now_sec(void)
 {
@@ -30,19 +31,16 @@ static int64_t now_sec(void)
 void ss_periodic_arm(const struct ss_policy *p, const char *via)
 {
 	unsigned iv = p ? p->global.summary_interval : 0;
-	atomic_store_explicit(&P.interval, 0, memory_order_relaxed);
+	atomic_store_explicit(&ss_periodic_interval, 0, memory_order_relaxed);
 	atomic_store_explicit(&P.via, via, memory_order_relaxed);
 	atomic_store_explicit(&P.policy, p, memory_order_relaxed);
 	atomic_store_explicit(&P.deadline, now_sec() + iv, memory_order_relaxed);
 	/* release: a thread that sees the interval sees the rest */
-	atomic_store_explicit(&P.interval, iv, memory_order_release);
+	atomic_store_explicit(&ss_periodic_interval, iv, memory_order_release);
 }
 
-void ss_periodic_tick(void)
+void ss_periodic_due(unsigned iv)
 {
-	unsigned iv = atomic_load_explicit(&P.interval, memory_order_acquire);
-	if (!iv)
-		return;
 	int saved = errno;
 	int64_t now = now_sec();
 	int64_t d = atomic_load_explicit(&P.deadline, memory_order_relaxed);

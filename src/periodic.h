@@ -12,6 +12,8 @@
 #ifndef SOCKSHIM_PERIODIC_H
 #define SOCKSHIM_PERIODIC_H
 
+#include <stdatomic.h>
+
 #include "policy.h"
 
 /* Start the periods for p (NULL: no rules, nothing to summarise), tagging
@@ -20,9 +22,19 @@
  * policy that replaces it). */
 void ss_periodic_arm(const struct ss_policy *p, const char *via);
 
+/* The interval in seconds, 0: off. Read inline so that a decided call pays
+ * one load when summary_interval is off; set only by ss_periodic_arm. */
+extern _Atomic unsigned ss_periodic_interval;
+void ss_periodic_due(unsigned interval);
+
 /* After a decision was counted: write the summary lines if the interval is
  * up. Async-signal-safe; errno is preserved. */
-void ss_periodic_tick(void);
+static inline void ss_periodic_tick(void)
+{
+	unsigned iv = atomic_load_explicit(&ss_periodic_interval, memory_order_acquire);
+	if (iv)
+		ss_periodic_due(iv);
+}
 
 /* One "summary" line per rule of p that matched a call (info). interval:
  * the period in seconds for a periodic summary (logged as interval=N), 0
