@@ -15,6 +15,7 @@
 #include "fmt.h"
 #include "names.h"
 #include "optlog.h"
+#include "periodic.h"
 #include "real.h"
 #include "rotate.h"
 #include "warnrate.h"
@@ -138,6 +139,7 @@ void ss_act_tally(struct ss_call *c)
 		atomic_fetch_add_explicit(&c->rule->state->applied, 1, memory_order_relaxed);
 	if (!c->rule->has_actions)
 		ss_actions_add(&c->acts, "allow", NULL);
+	ss_periodic_tick();
 }
 
 bool ss_act_has_address(int fd)

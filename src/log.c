@@ -63,6 +63,9 @@ static struct {
 	_Atomic int64_t verified; /* the second of the last fstat check of a marked sink */
 	_Atomic int64_t retried;  /* the second of the last reopen or reconnect tried */
 	_Atomic uint64_t dropped; /* lines the sink did not take, not yet reported */
+	_Atomic int64_t followed; /* the second the file's path was last looked at (follow_rename) */
+	bool path_gone;           /* ... and named nothing then */
+	atomic_bool switching;    /* follow_rename is putting the new file on L.fd */
 } L = { .target = SS_LOG_STDERR, .level = SS_LEVEL_INFO, .format = SS_FORMAT_TEXT, .fd = 2, .ok = true };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -208,6 +211,8 @@ static bool sink_still_ours(void)
 	struct stat st;
 	if (fstat(L.fd, &st) == 0 && st.st_dev == L.dev && st.st_ino == L.ino)
 		return true;
+	if (atomic_load_explicit(&L.switching, memory_order_acquire))
+		return true; /* the renamed file's successor, not yet recorded */
 	/* the number is no longer ours: "unknown" to the hooks, not our mark
 	 * (a raw close leaves it there) */
 	if (L.target != SS_LOG_STDERR && fdtab_get(L.fd) == SINK_MARK)
@@ -224,6 +229,29 @@ static bool sink_still_ours(void)
 	}
 	remember(fd);
 	return L.ok;
+}
+
+/*
+ * logrotate (create mode) renames the file and makes a new one at the path:
+ * once a second, a log file whose path names another file now moves to it
+ * (sink_file_follow), so every process writing the log (each checks for
+ * itself) is in the new file a second after the rename. Lines written
+ * before go to the old one, none is lost.
+ */
+static void follow_rename(int64_t second)
+{
+	if (L.target != SS_LOG_FILE || L.pipe ||
+	    atomic_exchange_explicit(&L.followed, second, memory_order_relaxed) == second)
+		return;
+	struct stat st = { .st_dev = L.dev, .st_ino = L.ino };
+	atomic_store_explicit(&L.switching, true, memory_order_release);
+	int r = sink_file_follow(L.fd, L.path, L.path_gone, &st);
+	if (r > 0) {
+		L.dev = st.st_dev;
+		L.ino = st.st_ino;
+	}
+	atomic_store_explicit(&L.switching, false, memory_order_release);
+	L.path_gone = r < 0;
 }
 
 static int write_line(int fd, const struct fmt *f)
@@ -312,6 +340,7 @@ static void emit(struct fmt *f, int64_t second, bool check)
 	if (!trusted) {
 		if (!sink_still_ours())
 			return;
+		follow_rename(second);
 		fd = L.fd;
 		if (L.target != SS_LOG_STDERR)
 			atomic_store_explicit(&L.verified, second, memory_order_relaxed);

@@ -95,6 +95,7 @@ struct ss_global {
 	enum ss_log_format log_format;
 	bool dry_run;
 	bool on_error_passthrough;
+	unsigned summary_interval; /* seconds between periodic summaries; 0: off (periodic.h) */
 };
 
 struct ss_index;

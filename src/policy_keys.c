@@ -294,7 +294,28 @@ static void rule_key(struct parser *ps, struct rule_build *rb, enum key k, const
 	}
 }
 
-static const char *const global_keys[] = { "log", "log_level", "log_format", "mode", "on_error" };
+static const char *const global_keys[] = { "log", "log_level", "log_format", "mode", "on_error", "summary_interval" };
+
+/* A duration in whole seconds: N followed by s, m or h (1s to 7 days), or
+ * off (0). */
+static bool parse_interval(const char *v, unsigned *out)
+{
+	if (strcmp(v, "off") == 0) {
+		*out = 0;
+		return true;
+	}
+	uint64_t n = 0;
+	const char *s = v;
+	for (; *s >= '0' && *s <= '9' && n <= 604800; s++)
+		n = n * 10 + (uint64_t)(*s - '0');
+	if (s == v || s[1] != '\0')
+		return false;
+	n *= s[0] == 's' ? 1 : s[0] == 'm' ? 60 : s[0] == 'h' ? 3600 : 0;
+	if (n == 0 || n > 604800)
+		return false;
+	*out = (unsigned)n;
+	return true;
+}
 
 const char *ss_global_apply(struct ss_global *g, struct arena *a, const char *key, const char *value)
 {
@@ -354,6 +375,8 @@ const char *ss_global_apply(struct ss_global *g, struct arena *a, const char *ke
 			return "fail or passthrough";
 		return NULL;
 	}
+	if (strcmp(key, "summary_interval") == 0)
+		return parse_interval(value, &g->summary_interval) ? NULL : "a duration such as 60s or 5m, or off";
 	return "a known key";
 }
 

@@ -13,6 +13,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "logstart.h"
+#include "periodic.h"
 #include "rotate.h"
 #include "window.h"
 
@@ -164,6 +165,7 @@ void ss_setup_started(const struct ss_setup *s, const char *program, const char 
 {
 	ss_logstart_defer(program, exe, s->found ? s->path : NULL, s->usable ? s->policy->nrules : 0,
 			  s->policy->global.dry_run ? "dry-run" : "enforce", via);
+	ss_periodic_arm(s->usable ? s->policy : NULL, via);
 	/* what the load found: after the start line, which these lines write first */
 	if (problems.n) {
 		for (size_t off = 0; off < problems.len; off += strlen(problems.text + off) + 1)
@@ -176,25 +178,6 @@ void ss_setup_started(const struct ss_setup *s, const char *program, const char 
 
 void ss_setup_summary(const struct ss_policy *p, const char *via)
 {
-	for (unsigned i = 0; p && ss_log_enabled(SS_LEVEL_INFO) && i < p->nrules; i++) {
-		const struct ss_rule *r = &p->rules[i];
-		uint64_t m = atomic_load(&r->state->matched);
-		if (!m)
-			continue;
-		char line[16], matched[24], applied[24], failed[24];
-		struct fmt f;
-		fmt_init(&f, line, sizeof(line));
-		fmt_u64(&f, r->line);
-		fmt_init(&f, matched, sizeof(matched));
-		fmt_u64(&f, m);
-		fmt_init(&f, applied, sizeof(applied));
-		fmt_u64(&f, atomic_load(&r->state->applied));
-		fmt_init(&f, failed, sizeof(failed));
-		fmt_u64(&f, atomic_load(&r->state->failed));
-		/* under dry_run nothing was applied: say what would have been */
-		const char *applied_key = p->global.dry_run ? "would_apply" : "applied";
-		ss_log_event(SS_LEVEL_INFO, "summary", "rule", r->name, "line", line, "matched", matched, applied_key, applied,
-			     "failed", failed, via ? "via" : NULL, via, NULL);
-	}
+	ss_summary_lines(p, via, 0);
 	ss_log_report_dropped(); /* after the summary lines, which may be lost too */
 }

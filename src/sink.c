@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,13 +35,40 @@ static int move_high(int fd)
 	return high;
 }
 
+/* O_NONBLOCK: a FIFO without a reader gives ENXIO at once instead of
+ * blocking the program before main; a full FIFO then gives EAGAIN. (It
+ * changes nothing for a regular file.) */
+#define FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)
+
 int sink_open_file(const char *path)
 {
-	/* O_NONBLOCK: a FIFO without a reader gives ENXIO at once instead of
-	 * blocking the program before main; a full FIFO then gives EAGAIN.
-	 * (It changes nothing for a regular file.) */
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0640);
+	int fd = open(path, FILE_FLAGS, 0640);
 	return fd < 0 ? -1 : move_high(fd);
+}
+
+int sink_file_follow(int fd, const char *path, bool create, struct stat *st)
+{
+	struct stat now;
+	if (lstat(path, &now) == 0) {
+		if (!S_ISREG(now.st_mode) || (now.st_dev == st->st_dev && now.st_ino == st->st_ino))
+			return 0;
+	} else if (errno != ENOENT) {
+		return 0;
+	} else if (!create) {
+		return -1;
+	}
+	int nfd = open(path, FILE_FLAGS, 0640);
+	if (nfd < 0)
+		return 0;
+	struct stat ns;
+	/* a FIFO slipped in between: not a file to switch to (its flags differ) */
+	if (fstat(nfd, &ns) != 0 || !S_ISREG(ns.st_mode) || real_dup3(nfd, fd, O_CLOEXEC) < 0) {
+		real_close(nfd);
+		return 0;
+	}
+	real_close(nfd);
+	*st = ns;
+	return 1;
 }
 
 static int dgram_addr(struct sockaddr_un *un, const char *path)

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Open a log file for appending (created 0640, never through a symbolic
  * link), moved high and close-on-exec. It is opened O_NONBLOCK, so a FIFO
@@ -20,6 +21,18 @@
  * comes) and a full FIFO makes a write fail with EAGAIN. -1 and errno on
  * failure. */
 int sink_open_file(const char *path);
+
+/* Follow a log file renamed away (logrotate's create mode, or mv): when
+ * path names a regular file other than the one open on fd (*st: its dev and
+ * inode), open that one as sink_open_file does and put it on fd's number
+ * with dup3 (so no other thread's write lands anywhere but in one of the
+ * two files), *st then describing it. When path names nothing, the file is
+ * created only if create (the caller saw it missing a second before too:
+ * logrotate creates it itself right after the rename). A symbolic link or
+ * anything else not a regular file at path is never followed: the old file
+ * goes on. 1: switched; 0: nothing to do (or it could not be done); -1:
+ * path names nothing and create was false. errno is not kept. */
+int sink_file_follow(int fd, const char *path, bool create, struct stat *st);
 
 /* A unix datagram socket connected to path (syslog), moved high and
  * close-on-exec; -1 and errno (ENAMETOOLONG for a path that does not fit). */

@@ -22,7 +22,7 @@ KINDS = {
     "start": ({"version": S, "program": NS, "exe": NS, "policy": NS, "rules": N, "mode": S},
               {"via": S}, {"info"}),
     "summary": ({"rule": S, "line": N, "matched": N, "failed": N, "actions": A},
-                {"applied": N, "would_apply": N, "via": S}, {"info"}),
+                {"applied": N, "would_apply": N, "interval": N, "via": S}, {"info"}),
     "exhausted": ({"rule": S, "msg": S, "suppressed": N, "errno": S, "actions": A}, {}, {"warn"}),
     "log-dropped": ({"dropped": N, "msg": S}, {}, {"warn"}),
     "policy-error": ({"msg": S}, {"exit": N}, {"error"}),

@@ -173,6 +173,31 @@ static void global_every_key(void **state)
 	ss_policy_free(p);
 }
 
+static void global_summary_interval(void **state)
+{
+	(void)state;
+	struct ss_policy *p = parse_ok("");
+	assert_int_equal(p->global.summary_interval, 0); /* default: off */
+	ss_policy_free(p);
+	static const struct {
+		const char *v;
+		unsigned secs;
+	} ok[] = { { "off", 0 }, { "1s", 1 }, { "60s", 60 }, { "5m", 300 }, { "2h", 7200 }, { "168h", 604800 } };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "[global]\nsummary_interval = %s\n", ok[i].v);
+		p = parse_ok(text);
+		assert_int_equal(p->global.summary_interval, ok[i].secs);
+		ss_policy_free(p);
+	}
+	static const char *const bad[] = { "0s", "60", "s", "5x", "1m30s", "-1s", "605000s", "99999999999999999999s", "on" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "[global]\nsummary_interval = %s\n", bad[i]);
+		expect_error(text, 2, "'summary_interval'", NULL);
+	}
+}
+
 static void global_log_targets(void **state)
 {
 	(void)state;
@@ -1325,6 +1350,7 @@ int main(void)
 		cmocka_unit_test(empty_policy_has_defaults),
 		cmocka_unit_test(global_every_key),
 		cmocka_unit_test(global_log_targets),
+		cmocka_unit_test(global_summary_interval),
 		cmocka_unit_test(rule_on_values),
 		cmocka_unit_test(rule_proto_family),
 		cmocka_unit_test(rule_addr),
