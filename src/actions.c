@@ -120,7 +120,7 @@ bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target)
 	if (!ss_addr_for_family(&t, c->family == SS_FAM_V6 ? 6 : 4)) {
 		ss_actions_add(&c->acts, "rewrite", "impossible-for-ipv4-socket");
 		c->failed = true;
-		return false;
+		return c->dry; /* dry-run: logged as failing, the call goes on untouched */
 	}
 	ss_actions_add_addr(&c->acts, "rewrite", &t, true);
 	if (!c->dry)
