@@ -47,13 +47,9 @@ LEN=${DIFFRAND_LEN:-100}
 #                  length the kernel returns, not the one it was given (SIGSEGV)
 #   connect-retry  a connect on a TCP socket whose non-blocking connect
 #                  failed goes through without a decision (no log line)
-#   send-buffer    (seccomp) a send naming a destination with an unreadable
-#                  data buffer: the supervisor copies the data first and
-#                  answers EFAULT where the kernel says ENETUNREACH, or
-#                  auto-binds the socket before its EFAULT
 # (DIFFRAND_KNOWN_OPEN="" runs every case, to see the defects fail the test.)
 if [ "${SOCKSHIM_FRONTEND:-preload}" = seccomp ]; then
-	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-"send-buffer"} # the other two are the preload's
+	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-""}
 	BLOCK_MS=250 # a trapped call waits for the supervisor's answer
 else
 	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-""}
