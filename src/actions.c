@@ -156,7 +156,7 @@ static bool socket_is_bound(const struct ss_call *c)
 {
 	if (c->ent & (FD_BOUND | FD_CONNECTING)) /* a TCP connect in progress has an address */
 		return true;
-	return (c->ent & FD_ADOPTED) && (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd) : ss_act_has_address(c->fd));
+	return (c->ent & FD_ADOPTED) && (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd, !c->dry) : ss_act_has_address(c->fd));
 }
 
 /*

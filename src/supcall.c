@@ -416,7 +416,7 @@ static void learn(struct ss_call *c, const struct pin *pin)
 	c->ent &= ~(FD_ADOPTED | FD_APPBOUND);
 	if (pin->bound)
 		c->ent |= FD_BOUND;
-	else if (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd) : ss_act_has_address(c->fd))
+	else if (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd, !c->dry) : ss_act_has_address(c->fd))
 		c->ent |= FD_BOUND | FD_APPBOUND;
 	if (c->proto != SS_PROTO_UDP)
 		return;
