@@ -123,7 +123,7 @@ bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target)
 	if (!ss_addr_for_family(&t, c->family == SS_FAM_V6 ? 6 : 4)) {
 		ss_actions_add(&c->acts, "rewrite", "impossible-for-ipv4-socket");
 		c->failed = true;
-		return false;
+		return c->dry; /* dry-run: logged as failing, the call goes on untouched */
 	}
 	ss_actions_add_addr(&c->acts, "rewrite", &t, true);
 	if (!c->dry)
@@ -160,7 +160,7 @@ static bool socket_is_bound(const struct ss_call *c)
 {
 	if (c->ent & (FD_BOUND | FD_CONNECTING)) /* a TCP connect in progress has an address */
 		return true;
-	return (c->ent & FD_ADOPTED) && (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd) : ss_act_has_address(c->fd));
+	return (c->ent & FD_ADOPTED) && (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd, !c->dry) : ss_act_has_address(c->fd));
 }
 
 /*

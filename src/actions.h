@@ -47,7 +47,8 @@ void ss_act_sockopts(struct ss_call *c);
 /*
  * Apply the rule's rewrite to *target (in the socket's family). false when
  * the rewrite cannot be expressed for this socket (IPv6 target on an IPv4
- * socket): the call must then fail with EAFNOSUPPORT.
+ * socket): the call must then fail with EAFNOSUPPORT (under dry-run it is
+ * logged as failing and true is returned: the call goes on untouched).
  */
 bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target);
 

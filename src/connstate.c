@@ -65,7 +65,7 @@ void ss_udp_connect_noted(int fd, uint32_t e, int family, const struct sockaddr 
 	}
 }
 
-bool ss_tcp_has_address(int fd)
+bool ss_tcp_has_address(int fd, bool probe)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -73,7 +73,7 @@ bool ss_tcp_has_address(int fd)
 	int saved = errno;
 	bool bound = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
 		     ss_addr_from_sockaddr(&a, (struct sockaddr *)&ss, len) && (a.port || !ss_addr_is_any(&a));
-	if (bound && ss_addr_is_any(&a) && ss_tcp_connect_is_new(fd)) {
+	if (probe && bound && ss_addr_is_any(&a) && ss_tcp_connect_is_new(fd)) {
 		int level = IPPROTO_IP; /* for IPv6 sockets too */
 		int old = 0, one = 1;
 		socklen_t ol = sizeof(old);

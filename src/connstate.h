@@ -84,8 +84,9 @@ bool ss_connect_is_repeat(int fd, uint32_t *ent);
  * bind to the wildcard with IP_BIND_ADDRESS_NO_PORT, which a bound socket
  * refuses (EINVAL) and an unbound one takes without a port (it only clears
  * the stale port). For a socket whose history is not known (seccomp, or
- * adopted). errno is kept.
+ * adopted). probe false (dry-run) asks getsockname only: the bind would
+ * change what getsockname shows. errno is kept.
  */
-bool ss_tcp_has_address(int fd);
+bool ss_tcp_has_address(int fd, bool probe);
 
 #endif

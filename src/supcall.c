@@ -51,13 +51,12 @@
 #include "names.h"
 #include "optlog.h"
 #include "optread.h"
+#include "supsend.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL /* 6.9: a pidfd for a thread, not only a leader */
 #endif
 
-#define SEND_MAX (256u * 1024u)  /* payload the supervisor copies to send itself */
-#define CTL_MAX 4096u            /* ancillary data of a sendmsg */
 #define MMSG_MAX 1024u           /* UIO_MAXIOV: the kernel sends at most this many */
 
 static int g_notify = -1;
@@ -85,10 +84,7 @@ struct job {
 	socklen_t rawlen;
 	/* sends */
 	int flags;
-	char *data;
-	size_t len;
-	char *ctl;
-	size_t ctllen;
+	struct ss_payload p; /* what it sends (supsend.h) */
 	void (*run)(struct job *);
 	struct job *next;   /* in the workers' queue */
 };
@@ -100,8 +96,7 @@ static void job_free(struct job *j)
 		optlog_forget(j->fd);
 		close(j->fd);
 	}
-	free(j->data);
-	free(j->ctl);
+	ss_payload_free(&j->p);
 	free(j);
 }
 
@@ -421,7 +416,7 @@ static void learn(struct ss_call *c, const struct pin *pin)
 	c->ent &= ~(FD_ADOPTED | FD_APPBOUND);
 	if (pin->bound)
 		c->ent |= FD_BOUND;
-	else if (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd) : ss_act_has_address(c->fd))
+	else if (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd, !c->dry) : ss_act_has_address(c->fd))
 		c->ent |= FD_BOUND | FD_APPBOUND;
 	if (c->proto != SS_PROTO_UDP)
 		return;
@@ -979,62 +974,14 @@ static void on_setsockopt(struct job *j)
 
 /* ---- sends naming a destination ---- */
 
-/* The target's msghdr m (its pointers) copied here: data gathered from the
- * iovecs into one buffer, ancillary data as is. 0 or an errno. */
-static int gather(struct job *j, const struct msghdr *m)
-{
-	size_t n = m->msg_iovlen;
-	if (n > MMSG_MAX)
-		return EMSGSIZE;
-	struct iovec *iov = n ? calloc(n, sizeof(*iov)) : NULL;
-	if (n && !iov)
-		return ENOMEM;
-	if (!target_read(j->pid, (uintptr_t)m->msg_iov, iov, n * sizeof(*iov))) {
-		free(iov);
-		return EFAULT;
-	}
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (iov[i].iov_len > SEND_MAX || (total += iov[i].iov_len) > SEND_MAX) {
-			free(iov);
-			return EMSGSIZE;
-		}
-	}
-	j->data = malloc(total ? total : 1);
-	if (!j->data) {
-		free(iov);
-		return ENOMEM;
-	}
-	j->len = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!target_read(j->pid, (uintptr_t)iov[i].iov_base, j->data + j->len, iov[i].iov_len)) {
-			free(iov);
-			return EFAULT;
-		}
-		j->len += iov[i].iov_len;
-	}
-	free(iov);
-	if (m->msg_control && m->msg_controllen) {
-		if (m->msg_controllen > CTL_MAX)
-			return ENOBUFS;
-		j->ctl = malloc(m->msg_controllen);
-		if (!j->ctl)
-			return ENOMEM;
-		if (!target_read(j->pid, (uintptr_t)m->msg_control, j->ctl, m->msg_controllen))
-			return EFAULT;
-		j->ctllen = m->msg_controllen;
-	}
-	return 0;
-}
-
 /* Send the gathered payload to the call's destination from our duplicate. */
 static ssize_t send_here(struct job *j)
 {
 	struct sockaddr_storage ss;
 	socklen_t tl;
 	const struct sockaddr *ta = dest(j, &ss, &tl);
-	struct iovec iov = { j->data, j->len };
-	struct msghdr m = { (void *)ta, tl, &iov, 1, j->ctl, j->ctllen, 0 };
+	struct iovec iov = ss_payload_iov(&j->p); /* faults where the target's does */
+	struct msghdr m = { (void *)ta, tl, &iov, 1, j->p.ctl, j->p.ctllen, 0 };
 	/* a broken pipe must not kill the supervisor; the target gets EPIPE */
 	return sendmsg(j->fd, &m, j->flags | MSG_NOSIGNAL);
 }
@@ -1067,18 +1014,7 @@ static void send_one(struct job *j, uint64_t sa, uint64_t salen, const struct ms
 	if (denied(j) || !rewrite(j))
 		return;
 	ss_act_sockopts(&j->c);
-	int err;
-	if (m) {
-		err = gather(j, m);
-	} else {
-		size_t n = (size_t)j->args[2];
-		err = n > SEND_MAX ? EMSGSIZE : 0;
-		if (!err) {
-			j->data = malloc(n ? n : 1);
-			err = !j->data ? ENOMEM : !target_read(j->pid, j->args[1], j->data, n) ? EFAULT : 0;
-			j->len = n;
-		}
-	}
+	int err = m ? ss_payload_msg(j->pid, m, &j->p) : ss_payload_buf(j->pid, j->args[1], (size_t)j->args[2], &j->p);
 	if (err == EMSGSIZE && !j->rewritten) {
 		/* too big to copy: pin the source here, the kernel sends */
 		if (!still_valid(j))
@@ -1174,7 +1110,7 @@ static void on_sendmmsg(struct job *j)
 				}
 				if (!err) {
 					ss_act_sockopts(&one->c);
-					err = gather(one, m);
+					err = ss_payload_msg(j->pid, m, &one->p);
 				}
 				if (!err && ss_act_source(&one->c, &one->to) < 0)
 					err = errno;
@@ -1189,9 +1125,9 @@ static void on_sendmmsg(struct job *j)
 		} else {
 			/* no rule for this one: sent as the target passed it */
 			one->began = false;
-			if (gather(one, m) == 0) {
-				struct iovec iov = { one->data, one->len };
-				struct msghdr mm = { m->msg_name ? &one->raw : NULL, 0, &iov, 1, one->ctl, one->ctllen, 0 };
+			if (ss_payload_msg(j->pid, m, &one->p) == 0) {
+				struct iovec iov = ss_payload_iov(&one->p);
+				struct msghdr mm = { m->msg_name ? &one->raw : NULL, 0, &iov, 1, one->p.ctl, one->p.ctllen, 0 };
 				if (m->msg_name && m->msg_namelen <= sizeof(one->raw) &&
 				    target_read(j->pid, (uintptr_t)m->msg_name, &one->raw, m->msg_namelen))
 					mm.msg_namelen = m->msg_namelen;
