@@ -23,6 +23,8 @@
 #define BLOCK (1u << 20)
 #define SHOW_TRIES 20 /* per program, in the text form */
 #define SHOW_BAD 3    /* damaged lines named, in the text form */
+#define SHOW_ROWS 50  /* destinations and events, in the text form (JSON: all) */
+#define SHOW_VERDICT 10 /* destinations named in the verdict */
 
 /* counters of each table's entries (rt_ent.n[]) */
 enum { R_MATCHED, R_APPLIED, R_FAILED, R_DENIED, R_DRY, R_SUM_MATCHED, R_SUM_APPLIED, R_SUM_FAILED };
@@ -197,6 +199,7 @@ static void on_decision(void)
 	struct rp_str part[4] = { { prog->key, prog->klen }, L.name, addr, { res, (size_t)rn } };
 	struct rt_ent *t = get(&R.tries, k, join(k, sizeof(k), part, 4));
 	if (t) {
+		t->ref = prog;
 		t->n[C_COUNT]++;
 		if (L.rule.n)
 			rt_note(t, L.rule.p, L.rule.n);
@@ -315,6 +318,25 @@ static int split(const struct rt_ent *e, const char **part, int max)
 	return n;
 }
 
+/* Chain the attempts t[0..nt) (sorted, most frequent first) to their
+ * programs, in that order: each program's are then a walk, not a search. */
+static void group_tries(struct rt_ent **p, size_t np, struct rt_ent **t, size_t nt)
+{
+	for (size_t i = 0; i < np; i++)
+		p[i]->head = p[i]->tail = NULL;
+	for (size_t j = 0; j < nt; j++) {
+		struct rt_ent *g = t[j]->ref;
+		t[j]->chain = NULL;
+		if (!g)
+			continue;
+		if (g->tail)
+			g->tail->chain = t[j];
+		else
+			g->head = t[j];
+		g->tail = t[j];
+	}
+}
+
 /* "3 programs, 412 decisions, 2 destinations denied: 10.1.2.3:5432 ×3, ..." */
 static void verdict(FILE *o, struct rt_ent **den, size_t nden)
 {
@@ -330,10 +352,18 @@ static void verdict(FILE *o, struct rt_ent **den, size_t nden)
 		fputs("no destination denied", o);
 	else
 		fprintf(o, "%zu %s denied: ", nden, plural(nden, "destination", "destinations"));
-	for (size_t i = 0; i < nden; i++)
+	for (size_t i = 0; i < nden && i < SHOW_VERDICT; i++)
 		fprintf(o, "%s%s \xc3\x97%llu", i ? ", " : "", den[i]->key, (unsigned long long)den[i]->n[C_COUNT]);
+	if (nden > SHOW_VERDICT)
+		fprintf(o, " and %zu more", nden - SHOW_VERDICT);
 	if (R.nbad)
 		fprintf(o, "; %llu damaged %s", (unsigned long long)R.nbad, plural(R.nbad, "line", "lines"));
+}
+
+static void more(FILE *o, size_t n)
+{
+	if (n > SHOW_ROWS)
+		fprintf(o, "  ... %zu more (--json lists them all)\n", n - SHOW_ROWS);
 }
 
 static void text_out(FILE *o)
@@ -364,6 +394,7 @@ static void text_out(FILE *o)
 
 	struct rt_ent **p = rt_sorted(&R.programs, P_DECISIONS, &np);
 	struct rt_ent **t = rt_sorted(&R.tries, C_COUNT, &nt);
+	group_tries(p, np, t, nt);
 	fputs("\nprograms\n", o);
 	for (size_t i = 0; i < np; i++) {
 		if (!p[i]->n[P_DECISIONS])
@@ -374,17 +405,16 @@ static void text_out(FILE *o)
 			(unsigned long long)p[i]->n[P_DENIED], (unsigned long long)p[i]->n[P_REWRITTEN],
 			(unsigned long long)p[i]->n[P_FAILED]);
 		size_t shown = 0, more = 0;
-		for (size_t j = 0; j < nt; j++) {
+		for (struct rt_ent *a = p[i]->head; a; a = a->chain) {
 			const char *part[4] = { "", "", "", "" };
-			if (split(t[j], part, 4) < 4 || strcmp(part[0], p[i]->key) != 0)
+			if (split(a, part, 4) < 4)
 				continue;
 			if (shown++ >= SHOW_TRIES) {
 				more++;
 				continue;
 			}
 			fprintf(o, "    %-8s %-28s \xc3\x97%-6llu %s%s%s\n", part[1], part[2],
-				(unsigned long long)t[j]->n[C_COUNT], part[3], t[j]->note ? " rule=" : "",
-				t[j]->note ? t[j]->note : "");
+				(unsigned long long)a->n[C_COUNT], part[3], a->note ? " rule=" : "", a->note ? a->note : "");
 		}
 		if (more)
 			fprintf(o, "    ... %zu more\n", more);
@@ -394,21 +424,23 @@ static void text_out(FILE *o)
 
 	struct rt_ent **d = rt_sorted(&R.denied, C_COUNT, &nden);
 	fputs("\ndestinations denied\n", o);
-	for (size_t i = 0; i < nden; i++)
+	for (size_t i = 0; i < nden && i < SHOW_ROWS; i++)
 		fprintf(o, "  %-28s \xc3\x97%-6llu %-14s first %s last %s\n", d[i]->key,
 			(unsigned long long)d[i]->n[C_COUNT], d[i]->note ? d[i]->note : "-", d[i]->first, d[i]->last);
+	more(o, nden);
 	struct rt_ent **w = rt_sorted(&R.rewritten, C_COUNT, &nrw);
 	fputs("\ndestinations rewritten\n", o);
-	for (size_t i = 0; i < nrw; i++) {
+	for (size_t i = 0; i < nrw && i < SHOW_ROWS; i++) {
 		const char *part[2] = { "", "" };
 		split(w[i], part, 2);
 		fprintf(o, "  %-28s -> %-24s \xc3\x97%-6llu first %s last %s\n", part[0], part[1],
 			(unsigned long long)w[i]->n[C_COUNT], w[i]->first, w[i]->last);
 	}
+	more(o, nrw);
 	free(w);
 	struct rt_ent **e = rt_sorted(&R.events, C_COUNT, &nev);
 	fputs("\nwarnings, errors and exhaustion\n", o);
-	for (size_t i = 0; i < nev; i++) {
+	for (size_t i = 0; i < nev && i < SHOW_ROWS; i++) {
 		const char *part[2] = { "", "" };
 		split(e[i], part, 2);
 		fprintf(o, "  %-10s %-28s \xc3\x97%-6llu", part[0], part[1], (unsigned long long)e[i]->n[C_COUNT]);
@@ -417,6 +449,7 @@ static void text_out(FILE *o)
 		fprintf(o, " first %s last %s%s%s\n", e[i]->first, e[i]->last, e[i]->note ? ": " : "",
 			e[i]->note ? e[i]->note : "");
 	}
+	more(o, nev);
 	free(e);
 	fputc('\n', o);
 	verdict(o, d, nden);
@@ -456,6 +489,7 @@ static void json_out(FILE *o)
 	struct rt_ent **p = rt_sorted(&R.programs, P_DECISIONS, &np);
 	struct rt_ent **t = rt_sorted(&R.tries, C_COUNT, &nt);
 	bool first = true;
+	group_tries(p, np, t, nt);
 	for (size_t i = 0; i < np; i++) {
 		if (!p[i]->n[P_DECISIONS])
 			continue;
@@ -467,9 +501,9 @@ static void json_out(FILE *o)
 			(unsigned long long)p[i]->n[P_DENIED], (unsigned long long)p[i]->n[P_REWRITTEN],
 			(unsigned long long)p[i]->n[P_FAILED]);
 		bool f2 = true;
-		for (size_t j = 0; j < nt; j++) {
+		for (struct rt_ent *a = p[i]->head; a; a = a->chain) {
 			const char *part[4] = { "", "", "", "" };
-			if (split(t[j], part, 4) < 4 || strcmp(part[0], p[i]->key) != 0)
+			if (split(a, part, 4) < 4)
 				continue;
 			fputs(f2 ? "{\"op\":" : ",{\"op\":", o);
 			f2 = false;
@@ -479,8 +513,8 @@ static void json_out(FILE *o)
 			fputs(",\"result\":", o);
 			json_cstr(o, part[3]);
 			fputs(",\"rule\":", o);
-			json_cstr(o, t[j]->note);
-			fprintf(o, ",\"count\":%llu}", (unsigned long long)t[j]->n[C_COUNT]);
+			json_cstr(o, a->note);
+			fprintf(o, ",\"count\":%llu}", (unsigned long long)a->n[C_COUNT]);
 		}
 		fputs("]}", o);
 	}

@@ -17,7 +17,8 @@ struct rt_ent {
 	uint64_t hash;
 	uint64_t n[8];          /* counters, by table (see report.c) */
 	char first[RT_TS], last[RT_TS];
-	struct rt_ent *ref;     /* a process's program */
+	struct rt_ent *ref;     /* a process's program; an attempt's program */
+	struct rt_ent *head, *tail, *chain; /* a program's attempts, in a list (report.c) */
 	char *note;             /* a first message, errno or target, malloc'd */
 	size_t klen;
 	char key[];             /* klen bytes, then a NUL */

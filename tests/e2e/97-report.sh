@@ -81,6 +81,11 @@ out=$(cat "$T/json.log" | $R - "$T/text.log")
 expect_eq "stdin and a file: the same" "$(printf '%s\n' "$out" | tail -1)" \
 	'2 programs, 12 decisions, 2 destinations denied: 10.1.2.3:5432 ×6, 192.0.2.9:443 ×2'
 
+# decision lines that also carry "event":"decision" read the same
+sed 's/"level":"info","op":/"level":"info","event":"decision","op":/' "$T/json.log" >"$T/evented.log"
+expect_eq "decision lines with \"event\":\"decision\" are read as decisions" \
+	"$(grep -c '"event":"decision"' "$T/evented.log"):$($R "$T/evented.log" | tail -1)" "6:$VERDICT"
+
 # damaged lines: counted, the rest read as before
 {
 	head -c 60 "$T/json.log"; echo
