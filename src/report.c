@@ -281,17 +281,42 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* The length of the valid UTF-8 sequence at s[0..n), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t k = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	if (!k || k > n)
+		return 0;
+	for (size_t i = 1; i < k; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((k == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (k == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (k == 4 && s[0] == 0xf0 && s[1] < 0x90) || (k == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0; /* overlong, a surrogate, past U+10FFFF */
+	return k;
+}
+
+/* A JSON string; bytes that are not UTF-8 (a log can hold any) become U+FFFD. */
 static void json_str(FILE *o, const char *s, size_t n)
 {
 	fputc('"', o);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\')
+		if (ch == '"' || ch == '\\') {
 			fprintf(o, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
+		} else if (ch < 0x20 || ch == 0x7f) {
 			fprintf(o, "\\u%04x", ch);
-		else
+		} else if (ch < 0x80) {
 			fputc(ch, o);
+		} else {
+			size_t k = utf8_len((const unsigned char *)s + i, n - i);
+			if (!k) {
+				fputs("\\ufffd", o);
+				continue;
+			}
+			fwrite(s + i, 1, k, o);
+			i += k - 1;
+		}
 	}
 	fputc('"', o);
 }

@@ -103,6 +103,11 @@ expect_eq "damaged log: the verdict counts them" "$(printf '%s\n' "$out" | tail 
 head -c 5000000 /dev/urandom >"$T/random.log"
 $R "$T/random.log" >/dev/null 2>"$T/random.err"
 expect_eq "5 MB of random bytes: exit 0, nothing on stderr" "$?:$(cat "$T/random.err")" "0:"
+# a program name that is not UTF-8 (any bytes can be one): --json stays UTF-8
+printf '2026-12-02T05:56:48.100000Z sockshim[5] info start program=a\377\303(b\n2026-12-02T05:56:48.100000Z sockshim[5] info connect fd=3 tcp 10.9.9.9:5 rule=r\351 actions=deny=EACCES rc=-1 errno=EACCES\n' >"$T/bytes.log"
+expect_eq "--json: bytes that are not UTF-8 become U+FFFD (python3 reads it strictly)" "$($R --json "$T/bytes.log" "$T/random.log" |
+	"$PY" -c 'import json, sys; r = json.loads(sys.stdin.buffer.read().decode("utf-8")); print(ascii(r["programs"][0]["program"]), ascii(r["rules"][0]["rule"]), r["decisions"])')" \
+	"'a\ufffd\ufffd(b' 'r\ufffd' 1"
 
 # --json says what the text form says
 $R --json "$T/text.log" "$T/json.log" >"$T/r.json"
