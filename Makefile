@@ -114,6 +114,11 @@ $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -ldl
 
+# the log reader of `sockshim report`, against lines the shim's own logger writes
+$(BUILD)/tests/unit-report_parse: tests/unit/report_parse.c $(BUILD)/report_parse.o $(BUILD)/log.o $(BUILD)/sink.o $(BUILD)/fdtab.o $(BUILD)/real.o $(BUILD)/libsockshim-engine.a src/*.h
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(filter %.o,$^) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) -lcmocka -lpthread -ldl
+
 # the random differential probe keeps its trace side in a header of its own;
 # it is never built with a sanitizer: it hands libc unreadable pointers on
 # purpose, which the sanitizer's own wrappers of accept and the like read
