@@ -464,7 +464,7 @@ static void text_out(FILE *o)
 	more(o, nrw);
 	free(w);
 	struct rt_ent **e = rt_sorted(&R.events, C_COUNT, &nev);
-	fputs("\nwarnings, errors and exhaustion\n", o);
+	fputs("\nevents: warnings, errors, exhaustion, reloads, ...\n", o);
 	for (size_t i = 0; i < nev && i < SHOW_ROWS; i++) {
 		const char *part[2] = { "", "" };
 		split(e[i], part, 2);

@@ -136,6 +136,7 @@ static void split_actions(struct rp_line *l, struct rp_str v)
 
 static enum rp_kind text_decision(struct rp_line *l, struct cur *c)
 {
+	size_t eq;
 	l->kind = RP_DECISION;
 	for (struct rp_str w; (w = word(c)).n;) {
 		if (rp_prefix(w, "fd="))
@@ -164,9 +165,9 @@ static enum rp_kind text_decision(struct rp_line *l, struct cur *c)
 			continue;
 		} else if (!l->addr.n && !l->rule.n && !memchr(w.p, '=', w.n)) {
 			l->addr = w;
-		} else {
+		} else if (!key_word(w, &eq)) {
 			return l->kind = RP_BAD;
-		}
+		} /* else a KEY=VALUE this reader does not know yet: a later version's */
 	}
 	return l->has_rc ? RP_DECISION : (l->kind = RP_BAD);
 }
