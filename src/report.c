@@ -344,7 +344,7 @@ static int split(const struct rt_ent *e, const char **part, int max)
 }
 
 /* Chain the attempts t[0..nt) (sorted, most frequent first) to their
- * programs, in that order: each program's are then a walk, not a search. */
+ * programs, in that order: each program's are then a walk of its own list. */
 static void group_tries(struct rt_ent **p, size_t np, struct rt_ent **t, size_t nt)
 {
 	for (size_t i = 0; i < np; i++)
