@@ -86,6 +86,8 @@ $(BUILD)/run.o: src/run.c src/run.h | $(BUILD)
 # The seccomp supervisor (sockshim --seccomp): its own files, and the
 # preload's log, start-up and actions, reused as they are (not its hooks).
 SUP_SRC    := src/sfilter.c src/supcall.c src/supervise.c src/supserve.c src/optread.c src/supsend.c
+# sockshim report: reads decision logs, its own files
+SUP_SRC    += src/report.c src/report_parse.c src/report_tab.c
 SUP_OBJ    := $(SUP_SRC:src/%.c=$(BUILD)/%.o) $(filter-out $(BUILD)/shim.o $(BUILD)/accept.o $(BUILD)/hooks.o,$(SHIM_OBJ))
 
 $(LAUNCHER): src/launcher.c $(BUILD)/run.o $(SUP_OBJ) $(BUILD)/libsockshim-engine.a src/*.h
@@ -117,6 +119,11 @@ $(BUILD)/tests/unit-%: tests/unit/%.c $(BUILD)/libsockshim-engine.a src/*.h
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -ldl
+
+# the log reader of `sockshim report`, against lines the shim's own logger writes
+$(BUILD)/tests/unit-report_parse: tests/unit/report_parse.c $(BUILD)/report_parse.o $(BUILD)/log.o $(BUILD)/logstart.o $(BUILD)/warnrate.o $(BUILD)/sink.o $(BUILD)/fdtab.o $(BUILD)/real.o $(BUILD)/libsockshim-engine.a src/*.h
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(filter %.o,$^) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) -lcmocka -lpthread -ldl
 
 # the random differential probe keeps its trace side in a header of its own;
 # it is never built with a sanitizer: it hands libc unreadable pointers on

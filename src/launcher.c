@@ -4,6 +4,7 @@
  *   sockshim [-p POLICY] [-l LOG] [-v] [-n] [--seccomp] [--] COMMAND [ARG...]
  *   sockshim check POLICY...
  *   sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME] [--family ipv4|ipv6|dual]
+ *   sockshim report [--json] LOG...
  *
  * Running a command execs it in place with the shim prepended to LD_PRELOAD,
  * so its exit status, its death by a signal and every signal sent to it are
@@ -30,6 +31,7 @@
 #include "fmt.h"
 #include "netset.h"
 #include "policy.h"
+#include "report.h"
 #include "run.h"
 #include "shadow.h"
 #include "supervise.h"
@@ -45,6 +47,7 @@ static const char usage[] =
 	"usage: sockshim [-p POLICY] [-l LOG] [-v] [-n] [--seccomp] [--] COMMAND [ARG...]\n"
 	"       sockshim check POLICY...\n"
 	"       sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME] [--family ipv4|ipv6|dual]\n"
+	"       sockshim report [--json] LOG...\n"
 	"\n"
 	"Run COMMAND with libsockshim preloaded, enforcing POLICY on its sockets.\n"
 	"  -p POLICY  the policy file (default: $SOCKSHIM_POLICY, else " SYSCONFDIR_TEXT ")\n"
@@ -559,6 +562,8 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "explain") == 0)
 		return cmd_explain(argc - 2, argv + 2);
+	if (strcmp(argv[1], "report") == 0)
+		return report_main(argc - 2, argv + 2);
 	fputs(usage, stderr); /* a word run_mode() leaves to main() that main() does not know */
 	return EX_USAGE;
 }

@@ -610,7 +610,7 @@ bool run_mode(int argc, char **argv)
 	if (argc < 2)
 		return false;
 	const char *w = argv[1];
-	return !(eq(w, "check") || eq(w, "explain") || eq(w, "-h") || eq(w, "--help") || eq(w, "--version"));
+	return !(eq(w, "check") || eq(w, "explain") || eq(w, "report") || eq(w, "-h") || eq(w, "--help") || eq(w, "--version"));
 }
 
 /* Called from sockshim_start only ("used": no C caller) with the initial

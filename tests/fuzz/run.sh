@@ -2,7 +2,7 @@
 # Build the libFuzzer targets of tests/fuzz/ and run each for its share of
 # SECONDS (default 120: 60 s each), one job at a time.
 #
-#   tests/fuzz/run.sh [SECONDS] [TARGET...]     targets: policy engine
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]     targets: policy engine report
 #
 # Everything goes under ${BUILD:-build}/fuzz/: the binaries, the seed corpus
 # (made here from conf/sockshim.ini, examples/*/policy.ini, the README's
@@ -19,7 +19,7 @@ out=$build/fuzz
 total=${1:-120}
 shift $(($# > 0 ? 1 : 0))
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(policy engine)
+[ ${#targets[@]} -eq 0 ] && targets=(policy engine report)
 case $total in '' | *[!0-9]*) echo "usage: tests/fuzz/run.sh [SECONDS] [TARGET...]" >&2; exit 2 ;; esac
 
 CLANG=${CLANG:-clang}
@@ -74,6 +74,7 @@ inih_static=${inih_libdir:+$inih_libdir/libinih.a}
 [ -f "${inih_static:-/nonexistent}" ] || inih_static=-l:libinih.a
 engine_src=$(sed -n 's/^ENGINE_SRC *:= *//p' "$top/Makefile")
 [ -n "$engine_src" ] || engine_src="src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/nameset.c src/glob.c src/policy.c src/policy_read.c src/policy_keys.c src/policy_rule.c src/shadow.c src/index.c src/engine.c src/rotate.c"
+engine_src="$engine_src src/report_parse.c" # the log reader of `sockshim report`
 objs=()
 for s in $engine_src; do
 	o=$out/obj/$(basename "$s" .c).o
@@ -142,7 +143,25 @@ done
 { hdr 30 00 03 00; printf 'x\0'; printf '10.0.0.0/8, ::ffff:10.0.0.0/104, 2001:db8::/32, 80, 8000-8999; 10.1.0.0/16, 8080, 0.0.0.0/0'; } >"$eng/netset-1"
 { hdr 30 00 03 00; printf 'x\0'; printf '::/0,1-65535\n0.0.0.0,255.255.255.255/32;::ffff:0:0/96,0-0'; } >"$eng/netset-2"
 
-# ---- run ----
+# report inputs: log lines of each kind, text and JSON, whole and cut
+rep=$out/seeds/report
+rm -rf "$rep" && mkdir -p "$rep"
+cat >"$rep/text.log" <<'LOG'
+2026-11-23T12:04:06.746166Z sockshim[5855] info start version=0.1.0 program=curl exe=curl policy=/p.ini rules=3 mode=enforce
+2026-11-23T12:04:06.746166Z sockshim[5855] info bind fd=3 tcp 127.0.0.1:8766 rule=listeners actions=reuseaddr=force rc=0
+2026-11-23T12:04:06.746166Z sockshim[5855] info connect fd=5 tcp 10.1.2.3:5432 rule=no actions=deny=ENETUNREACH dry-run rc=-1 errno=ENETUNREACH via=seccomp
+2026-11-23T12:04:06.746166Z sockshim[5855] warn log-dropped dropped=12 msg=lines the log sink did not take
+2026-11-23T12:04:06.746166Z sockshim[5855] info summary rule=no line=10 matched=1 applied=1 failed=0
+<14>sockshim[77]: 2026-11-23T12:04:06.746166Z info connect fd=4 udp [::1]:53 rule=- rc=0
+LOG
+cat >"$rep/json.log" <<'LOG'
+{"ts":"2026-12-02T05:56:48.217053Z","pid":13043,"level":"info","event":"start","version":"0.1.0","program":"curl","exe":"curl","policy":"/tmp/p.ini","rules":3,"mode":"enforce"}
+{"ts":"2026-12-02T05:56:48.218657Z","pid":13043,"level":"info","event":"decision","op":"connect","fd":5,"proto":"tcp","family":"ipv4","addr":"127.0.0.9:80","rule":"rw","actions":["rewrite=127.0.0.1:1","x\u00e9\"y"],"dry_run":false,"rc":-1,"errno":"EINPROGRESS"}
+{"ts":"2026-12-02T05:56:48.218772Z","pid":13043,"level":"info","op":"connect","fd":5,"proto":null,"family":null,"addr":null,"rule":null,"actions":[],"dry_run":true,"rc":0,"errno":null}
+{"ts":"2026-12-02T05:56:48.218885Z","pid":13043,"level":"warn","event":"warning","rule":"rw","count":4,"msg":"window exhausted"}
+{"ts":"2026-12-02T05:56:48.2188
+LOG
+
 per=$((total / ${#targets[@]}))
 [ $per -ge 1 ] || per=1
 sum_exec=0 sum_crash=0 failed=0

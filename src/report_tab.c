@@ -1,0 +1,137 @@
+/*
+ * report_tab: chained hash tables keyed by byte strings (see report_tab.h).
+ * An entry is allocated once, when its key is first seen; a line whose
+ * keys are all known allocates nothing.
+ */
+#include "report_tab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return h;
+}
+
+static int grow(struct rt_tab *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 256;
+	struct rt_ent **s = calloc(cap, sizeof(*s));
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++)
+		for (struct rt_ent *e = t->slot[i], *next; e; e = next) {
+			next = e->next;
+			e->next = s[e->hash & (cap - 1)];
+			s[e->hash & (cap - 1)] = e;
+		}
+	free(t->slot);
+	t->slot = s;
+	t->cap = cap;
+	return 0;
+}
+
+struct rt_ent *rt_get(struct rt_tab *t, const char *key, size_t len)
+{
+	uint64_t h = hash(key, len);
+	if (t->cap) {
+		for (struct rt_ent *e = t->slot[h & (t->cap - 1)]; e; e = e->next)
+			if (e->hash == h && e->klen == len && memcmp(e->key, key, len) == 0)
+				return e;
+	}
+	if (t->n >= t->cap && grow(t) < 0)
+		return NULL;
+	struct rt_ent *e = calloc(1, sizeof(*e) + len + 1);
+	if (!e)
+		return NULL;
+	e->hash = h;
+	e->klen = len;
+	memcpy(e->key, key, len);
+	e->next = t->slot[h & (t->cap - 1)];
+	t->slot[h & (t->cap - 1)] = e;
+	t->n++;
+	return e;
+}
+
+static void copy_ts(char *dst, const char *ts, size_t n)
+{
+	if (n >= RT_TS)
+		n = RT_TS - 1;
+	memcpy(dst, ts, n);
+	dst[n] = '\0';
+}
+
+/* log.c's time stamps have one width, so they sort as text */
+static int ts_cmp(const char *a, const char *ts, size_t n)
+{
+	size_t an = strlen(a);
+	int c = memcmp(a, ts, an < n ? an : n);
+	return c ? c : (an > n) - (an < n);
+}
+
+void rt_when(struct rt_ent *e, const char *ts, size_t n)
+{
+	if (!e->first[0] || ts_cmp(e->first, ts, n) > 0)
+		copy_ts(e->first, ts, n);
+	if (!e->last[0] || ts_cmp(e->last, ts, n) < 0)
+		copy_ts(e->last, ts, n);
+}
+
+void rt_note(struct rt_ent *e, const char *s, size_t n)
+{
+	if (e->note || !n)
+		return;
+	if (n > 200)
+		n = 200;
+	e->note = malloc(n + 1);
+	if (e->note) {
+		memcpy(e->note, s, n);
+		e->note[n] = '\0';
+	}
+}
+
+static int sort_by;
+
+static int cmp(const void *a, const void *b)
+{
+	const struct rt_ent *x = *(struct rt_ent *const *)a, *y = *(struct rt_ent *const *)b;
+	if (x->n[sort_by] != y->n[sort_by])
+		return x->n[sort_by] > y->n[sort_by] ? -1 : 1;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key, y->key, n);
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+struct rt_ent **rt_sorted(const struct rt_tab *t, int by, size_t *count)
+{
+	*count = 0;
+	if (!t->n)
+		return NULL;
+	struct rt_ent **v = malloc(t->n * sizeof(*v));
+	if (!v)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < t->cap; i++)
+		for (struct rt_ent *e = t->slot[i]; e; e = e->next)
+			v[k++] = e;
+	sort_by = by;
+	qsort(v, k, sizeof(*v), cmp);
+	*count = k;
+	return v;
+}
+
+void rt_free(struct rt_tab *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		for (struct rt_ent *e = t->slot[i], *next; e; e = next) {
+			next = e->next;
+			free(e->note);
+			free(e);
+		}
+	free(t->slot);
+	t->slot = NULL;
+	t->cap = t->n = 0;
+}

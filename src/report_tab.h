@@ -1,0 +1,47 @@
+/*
+ * report_tab: the counts `sockshim report` keeps, one hash table per kind
+ * of key (rule, process, program, destination, event). Memory grows with
+ * the number of distinct keys, never with the number of lines.
+ */
+#ifndef SOCKSHIM_REPORT_TAB_H
+#define SOCKSHIM_REPORT_TAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RT_TS 40 /* a time stamp as log.c writes it, with room to spare */
+
+/* One entry; every table uses the counters it needs. */
+struct rt_ent {
+	struct rt_ent *next;
+	uint64_t hash;
+	uint64_t n[8];          /* counters, by table (see report.c) */
+	char first[RT_TS], last[RT_TS];
+	struct rt_ent *ref;     /* a process's program; an attempt's program */
+	struct rt_ent *head, *tail, *chain; /* a program's attempts, in a list (report.c) */
+	char *note;             /* a first message, errno or target, malloc'd */
+	size_t klen;
+	char key[];             /* klen bytes, then a NUL */
+};
+
+struct rt_tab {
+	struct rt_ent **slot;
+	size_t cap, n;
+};
+
+/* The entry for key[0..len), made (zeroed) if new; NULL when out of memory. */
+struct rt_ent *rt_get(struct rt_tab *t, const char *key, size_t len);
+
+/* Keep the earliest and the latest of the time stamps ts[0..n) seen. */
+void rt_when(struct rt_ent *e, const char *ts, size_t n);
+
+/* Set e->note to s[0..n) if it has none yet. */
+void rt_note(struct rt_ent *e, const char *s, size_t n);
+
+/* Every entry, in a malloc'd array sorted by n[by] (largest first), then
+ * key; *count gets their number. NULL (with *count 0) if empty. */
+struct rt_ent **rt_sorted(const struct rt_tab *t, int by, size_t *count);
+
+void rt_free(struct rt_tab *t);
+
+#endif
