@@ -43,7 +43,8 @@ LEN=${DIFFRAND_LEN:-100}
 # ---- Known open defects: the one place where a case is left out. ----
 # Each word is a case the shim still gets wrong today; remove it once the
 # fix is in, and the run covers the case again (the script says, in a
-# comment line, whether the defect still shows).
+# comment line, whether the defect still shows). None is open today; the
+# words the script still knows, for a defect that comes back:
 #   accept-edge    accept/accept4 with an address buffer shorter than the
 #                  peer's address, ending at a page edge: the hook reads the
 #                  length the kernel returns, not the one it was given (SIGSEGV)
@@ -51,9 +52,7 @@ LEN=${DIFFRAND_LEN:-100}
 #                  failed goes through without a decision (no log line)
 # (DIFFRAND_KNOWN_OPEN="" runs every case, to see the defects fail the test.)
 if [ "${SOCKSHIM_FRONTEND:-preload}" = seccomp ]; then
-	# connect-retry still shows with the supervisor (seed 1: a connect
-	# answered ECONNABORTED after a failed non-blocking one has no line)
-	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-"connect-retry"}
+	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-""}
 	BLOCK_MS=250 # a trapped call waits for the supervisor's answer
 else
 	KNOWN_OPEN=${DIFFRAND_KNOWN_OPEN-""}

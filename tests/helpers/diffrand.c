@@ -402,13 +402,18 @@ static void do_connect(void)
 	int port = fam == AF_INET ? ntohs(((struct sockaddr_in *)&a.ss)->sin_port)
 		 : fam == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&a.ss)->sin6_port) : 0;
 	if (tcp && is_inet(fd) && port && queue_full(port)) { out(" = skipped(queue full)"); return; }
+	/* a TCP socket whose earlier attempt already completed: its connect
+	 * only reports that (0 once, then EISCONN), no new attempt is made */
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int reports = was && tcp && getpeername(fd, (struct sockaddr *)&peer, &plen) == 0;
 	arm();
 	int rc = connect(fd, a.ptr, a.len);
 	int e = errno;
 	disarm();
 	errno = e;
 	RESULT(rc);
-	if (counted && (rc == 0 || e == EINPROGRESS)) {
+	if (counted && !reports && (rc == 0 || e == EINPROGRESS)) {
 		if (was && tcp) must.retry++;
 		else must.connect++;
 	}
