@@ -27,6 +27,7 @@
 #include "fdtab.h"
 #include "fmt.h"
 #include "index.h"
+#include "kaddr.h"
 #include "log.h"
 #include "optlog.h"
 #include "peek.h"
@@ -267,14 +268,6 @@ HOT int copy_sockaddr(struct sockaddr_storage *copy, const struct sockaddr *sa, 
 	return peek(copy, sa, n) ? 1 : -1;
 }
 
-/* The same, parsed. 0 also for what is not IPv4/IPv6. */
-static int read_addr(struct ss_addr *a, const struct sockaddr *sa, socklen_t len)
-{
-	struct sockaddr_storage copy;
-	int got = copy_sockaddr(&copy, sa, len);
-	return got <= 0 ? got : ss_addr_from_sockaddr(a, (struct sockaddr *)&copy, len);
-}
-
 /* false when no rule can hold the address in copy (screen.h); true when
  * some rule may, or there is no index to ask. */
 HOT bool some_rule_may_hold(const struct sockaddr_storage *copy, socklen_t len)
@@ -317,16 +310,14 @@ static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct soc
 	uint32_t ent = fd_entry(fd);
 	if (!(ent & (FD_TCP | FD_UDP)))
 		return CALL_PASS;
-	if (ss_addr_from_sockaddr(&c->app, (const struct sockaddr *)copy, len) <= 0)
-		return CALL_PASS;
-	/* An IPv6 address on an IPv4 socket (or the reverse) is the kernel's to refuse. */
-	if ((c->app.family == 6) != !!(ent & FD_V6))
-		return CALL_PASS;
-	c->ent = ent;
-	c->op = op;
 	c->fd = fd;
 	c->proto = (ent & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP;
 	c->family = (ent & FD_V6) ? SS_FAM_V6 : SS_FAM_V4;
+	/* as the kernel reads it for this socket; what it refuses is its own to answer */
+	if (!ss_kernel_addr(&c->app, op, c->proto, c->family, (const struct sockaddr *)copy, len, fdtab_ask_v6only, &c->fd))
+		return CALL_PASS;
+	c->ent = ent;
+	c->op = op;
 	c->dry = g_dry;
 	c->failed = false;
 	c->rule = NULL;
@@ -613,7 +604,7 @@ static __attribute__((noinline)) int connect_decided(int fd, const struct sockad
 	 * (the old one failed and was reported, or AF_UNSPEC) is decided. */
 	if (c.rule && c.proto == SS_PROTO_TCP && (c.ent & FD_CONNECTING) && ss_connect_is_repeat(fd, &c.ent)) {
 		atomic_fetch_sub_explicit(&c.rule->state->matched, 1, memory_order_relaxed);
-		return connect_untouched(fd, addr, len, copy->ss_family);
+		c.rule = NULL; /* goes through as asked, with a debug line like any call */
 	}
 	struct ss_addr t = c.app;
 	bool rewritten = false;
@@ -816,12 +807,16 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 		struct ss_addr a;
 		if (!peek(&m, &vec[i].msg_hdr, sizeof(m)))
 			break;
-		int got = m.msg_name ? read_addr(&a, m.msg_name, m.msg_namelen) : 0;
+		struct sockaddr_storage copy;
+		unsigned fam = (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4;
+		int got = m.msg_name ? copy_sockaddr(&copy, m.msg_name, m.msg_namelen) : 0;
 		if (got < 0)
 			break;
-		if (got == 0)
+		/* as the kernel reads it (kaddr.h); what it refuses is its own */
+		if (got == 0 || !ss_kernel_addr(&a, SS_OP_SEND, SS_PROTO_UDP, fam, (struct sockaddr *)&copy, m.msg_namelen,
+						fdtab_ask_v6only, &fd))
 			continue;
-		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4, &a, NULL, false };
+		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, fam, &a, NULL, false };
 		if (ss_decide(g_policy, &d))
 			return true;
 	}

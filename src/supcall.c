@@ -47,6 +47,7 @@
 #include "engine.h"
 #include "fdtab.h"
 #include "fmt.h"
+#include "kaddr.h"
 #include "log.h"
 #include "names.h"
 #include "optlog.h"
@@ -481,7 +482,7 @@ static bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 		j->rawlen = sizeof(j->raw);
 		if (getsockname(j->fd, (struct sockaddr *)&j->raw, &j->rawlen) < 0)
 			return false;
-		if (!ss_addr_from_sockaddr(&c->app, (struct sockaddr *)&j->raw, j->rawlen))
+		if (!ss_kernel_addr(&c->app, op, c->proto, c->family, (struct sockaddr *)&j->raw, j->rawlen, NULL, NULL))
 			return false;
 		if (pin.has_app)
 			c->app = pin.app;
@@ -492,11 +493,10 @@ static bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 		memset(&j->raw, 0, sizeof(j->raw));
 		if (!target_read(j->pid, sa, &j->raw, j->rawlen))
 			return false; /* the kernel's EFAULT */
-		if (!ss_addr_from_sockaddr(&c->app, (struct sockaddr *)&j->raw, j->rawlen))
+		/* as the kernel reads it for this socket; what it refuses is its own to answer */
+		if (!ss_kernel_addr(&c->app, op, c->proto, c->family, (struct sockaddr *)&j->raw, j->rawlen, fdtab_ask_v6only, &j->fd))
 			return false;
 	}
-	if ((c->app.family == 6) != (c->family == SS_FAM_V6))
-		return false; /* the kernel's to refuse */
 	j->to = c->app;
 	j->began = true;
 	if (g_policy)
@@ -818,8 +818,9 @@ static void do_plain_connect(struct job *j)
 	socklen_t tl;
 	const struct sockaddr *ta = dest(j, &ss, &tl);
 	int rc = connect(j->fd, ta, tl);
-	int err = errno;
-	answer(j, rc, rc < 0 ? err : 0, false);
+	int err = rc < 0 ? errno : 0;
+	log_call(j, rc, err, false);
+	answer(j, rc, err, false);
 	job_free(j);
 }
 
@@ -830,11 +831,10 @@ static void on_connect(struct job *j)
 	struct ss_call *c = &j->c;
 	if (c->proto == SS_PROTO_TCP && !ss_tcp_connect_is_new(j->fd)) {
 		/* A repeat (a non-blocking connect asked again, or a call the
-		 * kernel restarts after a signal): not a decision, not logged;
+		 * kernel restarts after a signal): not a decision (a debug line);
 		 * only the redirect is kept, so it goes where the first went. */
 		const struct ss_rule *r = c->rule;
 		unmatch(j);
-		j->began = false;
 		if (c->dry || !r->has_rewrite)
 			return pass(j);
 		c->rule = r;
