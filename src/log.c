@@ -54,6 +54,8 @@ static struct {
 	char path[256];
 	bool pipe;      /* writes can raise SIGPIPE: keep it from the program */
 	bool sock;      /* the syslog socket */
+	bool polled; /* fd 2 a terminal or device: never a blocking write */
+	int tty_fd;  /* our O_NONBLOCK description of it, marked; -1: none */
 	bool own_nonblock; /* a FIFO we opened O_NONBLOCK ourselves: a full one says EAGAIN */
 	/* a FIFO with no reader yet: fd is -1, opened again once a second;
 	 * cleared (release) only after fd is the opened FIFO */
@@ -66,7 +68,7 @@ static struct {
 	_Atomic int64_t followed; /* the second the file's path was last looked at (follow_rename) */
 	bool path_gone;           /* ... and named nothing then */
 	atomic_bool switching;    /* follow_rename is putting the new file on L.fd */
-} L = { .target = SS_LOG_STDERR, .level = SS_LEVEL_INFO, .format = SS_FORMAT_TEXT, .fd = 2, .ok = true };
+} L = { .target = SS_LOG_STDERR, .level = SS_LEVEL_INFO, .format = SS_FORMAT_TEXT, .fd = 2, .ok = true, .tty_fd = -1 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -100,6 +102,7 @@ static void remember(int fd)
 		L.sock = S_ISSOCK(st.st_mode);
 		L.pipe = S_ISFIFO(st.st_mode);
 		L.own_nonblock = L.pipe && L.target == SS_LOG_FILE;
+		L.polled = false; /* a device we opened is O_NONBLOCK: EAGAIN itself */
 		atomic_store_explicit(&L.waiting, false, memory_order_release);
 		/* if the table cannot hold it (out of memory), every line checks */
 		fdtab_set(fd, SINK_MARK);
@@ -166,6 +169,9 @@ void ss_log_setup(const struct ss_log_config *c)
 			L.dev = st.st_dev;
 			L.ino = st.st_ino;
 			L.pipe = S_ISFIFO(st.st_mode);
+			L.polled = !L.pipe && !S_ISREG(st.st_mode);
+			if (L.polled && L.tty_fd < 0 && (L.tty_fd = sink_open_tty()) >= 0)
+				fdtab_set(L.tty_fd, SINK_MARK);
 			L.sock = false;
 		}
 		break;
@@ -260,6 +266,10 @@ static int write_line(int fd, const struct fmt *f)
 		return sink_write_dgram(fd, f->buf, f->len);
 	if (L.pipe)
 		return sink_write_pipe(fd, f->buf, f->len, L.own_nonblock);
+	if (L.polled && L.tty_fd >= 0 && fdtab_get(L.tty_fd) == SINK_MARK)
+		return sink_write_polled(L.tty_fd, f->buf, f->len, true);
+	if (L.polled)
+		return sink_write_polled(fd, f->buf, f->len, false);
 	return sink_write_all(fd, f->buf, f->len);
 }
 
@@ -270,6 +280,8 @@ void ss_log_stderr(const char *p, size_t n)
 	if (fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode)) {
 		if (S_ISFIFO(st.st_mode))
 			sink_write_pipe(2, p, n, false);
+		else if (!S_ISREG(st.st_mode))
+			sink_write_polled(2, p, n, false);
 		else
 			sink_write_all(2, p, n);
 	}

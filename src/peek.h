@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* peek's whole answer for what is not on the main thread's stack. */
+/* peek's whole answer for what is not on the calling thread's stack. */
 bool peek_slow(void *dst, const void *src, size_t n);
 
 extern void *__libc_stack_end; /* the main thread's stack top, from ld.so */
@@ -24,17 +24,33 @@ extern void *__libc_stack_end; /* the main thread's stack top, from ld.so */
 /* Further than this below the stack top: not the stack we think. */
 #define PEEK_STACK_MAX ((uintptr_t)64 << 20)
 
+/* The calling thread's stack, [lo, hi), learned by its first peek_slow;
+ * hi 0 until then (or if it cannot be learned: /proc not mounted). Static
+ * TLS: a preloaded library's thread-locals are read with no call. */
+#define PEEK_TLS __attribute__((tls_model("initial-exec")))
+struct peek_stack {
+	uintptr_t lo, hi;
+};
+extern __thread struct peek_stack peek_stack_bounds PEEK_TLS;
+
+/* sp inside the thread's own stack, and a..a+n between sp and its top:
+ * live frames, mapped and readable. */
+static inline bool peek_on_stack(uintptr_t sp, uintptr_t a, size_t n)
+{
+	uintptr_t lo = peek_stack_bounds.lo, hi = peek_stack_bounds.hi;
+	return sp >= lo && sp < hi && a >= sp && a < hi && n <= hi - a;
+}
+
 /* Copy n bytes at src into dst. false: some byte of src..src+n cannot be read
  * (dst is then unspecified). Async-signal-safe; errno is preserved. Costs no
- * system call for memory on the calling thread's live stack or on a page
- * already seen readable; otherwise one process_vm_readv. */
+ * system call for memory on the calling thread's live stack (once its bounds
+ * are known); otherwise one process_vm_readv. */
 static inline bool peek(void *dst, const void *src, size_t n)
 {
-	/* The common case, an address in a caller's frame on the main thread:
-	 * between our frame and the stack top, so mapped and readable. */
+	/* The common case, an address in a caller's frame: between our frame
+	 * and the stack top, so mapped and readable. */
 	uintptr_t a = (uintptr_t)src, sp = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t top = (uintptr_t)__libc_stack_end;
-	if (a >= sp && a < top && n <= top - a && top - sp <= PEEK_STACK_MAX) {
+	if (peek_on_stack(sp, a, n)) {
 		if (n == 16) /* a sockaddr_in: no call to memcpy */
 			__builtin_memcpy(dst, src, 16);
 		else

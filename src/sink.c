@@ -1,6 +1,6 @@
 /*
- * sink: the log's file, FIFO, pipe or syslog socket, opened and written
- * so that the program never waits for them (see sink.h).
+ * sink: the log's file, FIFO, pipe, terminal or syslog socket, opened and
+ * written so that the program never waits for them (see sink.h).
  */
 #include "sink.h"
 
@@ -69,6 +69,12 @@ int sink_file_follow(int fd, const char *path, bool create, struct stat *st)
 	real_close(nfd);
 	*st = ns;
 	return 1;
+}
+
+int sink_open_tty(void)
+{
+	int fd = open("/proc/self/fd/2", O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return fd < 0 ? -1 : move_high(fd);
 }
 
 static int dgram_addr(struct sockaddr_un *un, const char *path)
@@ -176,6 +182,36 @@ int sink_write_pipe(int fd, const char *p, size_t n, bool nonblock)
 			return EAGAIN;
 	}
 	return write_no_sigpipe(fd, p, n);
+}
+
+/*
+ * fd 2 as a terminal, pty or any other device: a terminal stopped by XOFF
+ * (Ctrl-S), or a pty whose master nobody reads, blocks a write for as long
+ * as it likes, and the file description's O_NONBLOCK is the program's. fd
+ * is best our own O_NONBLOCK description of the same device (sink_open_tty):
+ * the write itself then says EAGAIN. Otherwise one poll with no timeout asks
+ * first (a terminal with room for part of a line still blocks the write
+ * until the rest fits). A short write is not continued: the rest could block.
+ */
+int sink_write_polled(int fd, const char *p, size_t n, bool nonblock)
+{
+	if (nonblock) {
+		ssize_t w = write(fd, p, n);
+		return w < 0 ? errno : (size_t)w == n ? 0 : EAGAIN;
+	}
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	if (poll(&pfd, 1, 0) < 0)
+		return errno;
+	if (pfd.revents & POLLNVAL)
+		return EBADF;
+	if (pfd.revents & (POLLERR | POLLHUP))
+		return EIO;
+	if (!(pfd.revents & POLLOUT))
+		return EAGAIN;
+	ssize_t w = write(fd, p, n);
+	if (w < 0)
+		return errno;
+	return (size_t)w == n ? 0 : EAGAIN;
 }
 
 /* The syslog socket: one datagram, never waiting for room in a receiver's

@@ -53,6 +53,16 @@ int sink_write_all(int fd, const char *p, size_t n);
  * reader that is gone gives EPIPE. */
 int sink_write_pipe(int fd, const char *p, size_t n, bool nonblock);
 
+/* Our own O_NONBLOCK file description of the device fd 2 is (through
+ * /proc/self/fd/2), moved high and close-on-exec; -1 and errno. */
+int sink_open_tty(void);
+
+/* fd 2 as a terminal, pty or other device (anything but a regular file, a
+ * pipe or a socket). nonblock: fd is from sink_open_tty, one write;
+ * otherwise one poll with no timeout, then one write. EAGAIN for a line
+ * that does not fit now (or only partly: the rest is dropped). */
+int sink_write_polled(int fd, const char *p, size_t n, bool nonblock);
+
 /* The syslog socket: one datagram, MSG_DONTWAIT | MSG_NOSIGNAL. A receiver
  * that stopped reading gives EAGAIN; one that went away ECONNREFUSED, then
  * ENOTCONN. */

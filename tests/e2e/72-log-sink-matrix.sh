@@ -32,6 +32,10 @@
 #   fd2/no-reader   fd 2 a pipe whose reader is gone (SIGPIPE at its default)
 #   fd2/socket      fd 2 a socket: nothing is written there
 #   fd2/closed      fd 2 closed
+#   fd2/tty-xoff    fd 2 a pty whose output is stopped (tcflow TCOOFF, what
+#                   Ctrl-S does): the first line would block for ever
+#   fd2/pty-noread  fd 2 a pty whose master nobody reads: it fills, then
+#                   blocks
 . "$TOP/tests/lib.sh"
 
 PY=$(python3 -c 'import sys; print(sys.executable)')
@@ -404,6 +408,30 @@ out=$(timeout 10 env SOCKSHIM_POLICY="$p" LD_PRELOAD="$SHIM" "$PY" "$PHASE" $POR
 	"$T/fd2-closed.ready" "$T/fd2-closed.ready" 0 2>&-); rc=$?
 expect_eq "fd2/closed: finishes within 10 s, exit 0" "$rc" 0
 expect_match "fd2/closed: its $N connects succeeded, pinned" "$out" "^local 127\\.0\\.0\\.2=$N\$"
+
+# --- fd 2 a terminal that takes no output: stopped by XOFF, or a pty whose
+# master nobody reads (3000 decisions: far more than its buffers hold)
+cat > "$T/pty-stderr.py" <<'PY'
+import os, pty, subprocess, sys, termios
+m, s = pty.openpty()
+if sys.argv[1] == "xoff":
+    termios.tcflow(s, termios.TCOOFF)
+try:
+    r = subprocess.run(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=s, timeout=10)
+    sys.stdout.write(r.stdout.decode())
+    print("rc=%d" % r.returncode)
+except subprocess.TimeoutExpired:
+    print("rc=timeout")
+PY
+for mode in xoff noread; do
+	label=fd2/tty-xoff
+	[ $mode = noread ] && label=fd2/pty-noread
+	p=$(pol fd2-$mode stderr)
+	out=$(timeout 15 "$PY" "$T/pty-stderr.py" $mode env SOCKSHIM_POLICY="$p" LD_PRELOAD="$SHIM" "$PY" "$PHASE" $PORT 3000 \
+		"$T/fd2-$mode.ready" "$T/fd2-$mode.ready" 0)
+	expect_match "$label: finishes within 10 s, exit 0" "$out" '^rc=0$'
+	expect_match "$label: its 3000 connects succeeded, pinned" "$out" '^local 127\.0\.0\.2=3000$'
+done
 
 # the server's view: every connect of the probes and of curl and socat came
 # from 127.0.0.2
