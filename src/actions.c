@@ -13,6 +13,7 @@
 #include "connstate.h"
 #include "fdtab.h"
 #include "fmt.h"
+#include "held.h"
 #include "optlog.h"
 #include "real.h"
 #include "rotate.h"
@@ -552,7 +553,7 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 		}
 		it->i = 0;
 	}
-	uint32_t n = w->count, busy = 0, retries = 0;
+	uint32_t n = w->count, busy = 0, retries = 0, held = 0;
 	uint64_t ticket;
 	uint32_t start = ss_rotate_next(r->state, SS_CURSOR_PORT, n, r->rotate, &ticket);
 	uint32_t stride = ss_rotate_stride(r->state, ticket, n, r->rotate);
@@ -586,6 +587,10 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 				shareable(c, s);
 				spoiled = false;
 			}
+			if (to && c->proto == SS_PROTO_TCP && ss_held_taken(src.port, to, tolen)) {
+				held++; /* this process holds it towards `to`: connect would fail */
+				continue;
+			}
 			if (bind_to(s, &src) < 0) {
 				err = errno;
 				if (err == EADDRINUSE) {
@@ -610,6 +615,8 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 			}
 			if (busy)
 				add_count(c, "busy-ports", busy);
+			if (held)
+				add_count(c, "held-ports", held);
 			if (retries)
 				add_count(c, "retries", retries);
 			ss_actions_add_addr(&c->acts, "source", &src, true);
@@ -619,16 +626,22 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 				errno = EADDRNOTAVAIL;
 				return -1;
 			}
+			if (to && c->proto == SS_PROTO_TCP && (rc == 0 || err == EINPROGRESS))
+				ss_held_add(c->fd, src.port, to, tolen);
 			mark_bound(c);
 			errno = err;
 			return rc;
 		}
 	}
+	if (held)
+		err = EADDRNOTAVAIL; /* every free port's 4-tuple is this process's: as the kernel's own range says */
 out:
 	if (s != c->fd)
 		real_close(s);
 	if (busy)
 		add_count(c, "busy-ports", busy);
+	if (held)
+		add_count(c, "held-ports", held);
 	if (retries)
 		add_count(c, "retries", retries);
 	add_failure(c, "source", err);
