@@ -38,6 +38,7 @@ SHIM_SRC   := src/log.c src/setup.c src/real.c src/peek.c src/fdtab.c src/optlog
 SHIM_SRC   += src/sink.c
 SHIM_SRC   += src/logstart.c src/warnrate.c
 SHIM_SRC   += src/periodic.c
+SHIM_SRC   += src/held.c
 ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
 

@@ -13,6 +13,7 @@
 #include "connstate.h"
 #include "fdtab.h"
 #include "fmt.h"
+#include "held.h"
 #include "names.h"
 #include "optlog.h"
 #include "periodic.h"
@@ -173,12 +174,14 @@ struct sources {
 	const struct ss_rule *r;
 	int want, sockfam;
 	uint32_t start, i;
+	bool kernel; /* rotate=kernel left to a checked window: verify after */
 };
 
 static void sources_init(struct sources *it, struct ss_call *c, const struct ss_addr *dest)
 {
 	uint32_t v4;
 	it->r = c->rule;
+	it->kernel = false;
 	it->sockfam = c->family == SS_FAM_V6 ? 6 : 4;
 	it->want = (c->family == SS_FAM_V4 || ss_addr_v4_view(dest, &v4)) ? 4 : 6;
 	it->i = 0;
@@ -293,8 +296,9 @@ static enum plan plan_source(struct ss_call *c, const struct ss_addr *dest, stru
 		const struct ss_portset *w = &r->source_port;
 		/* outside the system's range the kernel would quietly pick from
 		 * that range instead: only a checked window is left to it */
-		if (ss_window_checked(w) && (c->dry || ss_window_range(c->fd, w->r[0].lo, w->r[0].hi) == 0)) {
+		if (ss_window_checked_fd(w, c->fd) && (c->dry || ss_window_range(c->fd, w->r[0].lo, w->r[0].hi) == 0)) {
 			ss_actions_add(&c->acts, "rotate", "kernel");
+			it->kernel = !c->dry;
 			if (!r->nsource)
 				return PLAN_NONE; /* connect() binds inside the window */
 		} else {
@@ -312,6 +316,34 @@ static enum plan plan_source(struct ss_call *c, const struct ss_addr *dest, stru
 		return PLAN_NONE;
 	}
 	return r->has_source_port && r->rotate != SS_ROTATE_KERNEL ? PLAN_WINDOW : PLAN_NOPORT;
+}
+
+/*
+ * After a connect from a checked window (rc, err: what it returned): did the
+ * kernel connect from a port of the window (the offered one, when not 0)? It
+ * silently uses its whole range instead when the system's range changed
+ * since it was read. Then the port really used is logged, with a warning,
+ * and no window is left to the kernel any more (window.h). The port (or -1
+ * when unknown); errno kept.
+ */
+static int verify_port(struct ss_call *c, int rc, int err, uint16_t offered)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	struct ss_addr used;
+	if ((rc < 0 && err != EINPROGRESS && err != EINTR) ||
+	    getsockname(c->fd, (struct sockaddr *)&ss, &l) < 0 || !ss_addr_from_sockaddr(&used, (struct sockaddr *)&ss, l)) {
+		errno = err;
+		return -1; /* no connection (nothing bound to check), or unknown */
+	}
+	if (offered ? used.port != offered : !ss_portset_contains(&c->rule->source_port, used.port)) {
+		ss_window_distrust();
+		ss_actions_add(&c->acts, "warn", "kernel-left-window");
+		if (!offered)
+			ss_actions_add_addr(&c->acts, "source", &used, true);
+	}
+	errno = err;
+	return used.port;
 }
 
 /*
@@ -354,6 +386,8 @@ static int source_noport(struct ss_call *c, struct sources *it, const struct soc
 			continue;
 		}
 		ss_actions_add_addr(&c->acts, "source", &src, false);
+		if (it->kernel && to)
+			verify_port(c, rc, err, 0);
 		mark_bound(c);
 		errno = err;
 		return rc;
@@ -451,6 +485,9 @@ static int window_checked(struct ss_call *c, struct sources *it, const struct so
 				ss_rotate_skip(r->state, SS_CURSOR_PORT, ticket, i); /* past the taken ports too */
 			if (taken)
 				add_count(c, "retries", taken);
+			int used = verify_port(c, rc, err, src.port);
+			if (used > 0)
+				src.port = (uint16_t)used; /* the log names the port really used */
 			ss_actions_add_addr(&c->acts, "source", &src, true);
 			mark_bound(c);
 			errno = err;
@@ -474,7 +511,7 @@ bool ss_act_may_replace(const struct ss_call *c)
 	const struct ss_rule *r = c->rule;
 	if (!r->has_source_port || c->dry)
 		return false;
-	if (c->proto == SS_PROTO_TCP && ss_window_checked(&r->source_port))
+	if (c->proto == SS_PROTO_TCP && ss_window_checked_fd(&r->source_port, c->fd))
 		return false; /* retried on the same socket */
 	int fl = real_fcntl(c->fd, F_GETFL, NULL);
 	return fl >= 0 && !(fl & O_NONBLOCK);
@@ -508,7 +545,7 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 {
 	const struct ss_rule *r = c->rule;
 	const struct ss_portset *w = &r->source_port;
-	if (c->proto == SS_PROTO_TCP && to && ss_window_checked(w)) {
+	if (c->proto == SS_PROTO_TCP && to && ss_window_checked_fd(w, c->fd)) {
 		int rc = window_checked(c, it, to, tolen);
 		if (rc != -2) {
 			/* the port is chosen: clear the one-port range, so that a later
@@ -520,7 +557,7 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 		}
 		it->i = 0;
 	}
-	uint32_t n = w->count, busy = 0, retries = 0;
+	uint32_t n = w->count, busy = 0, retries = 0, held = 0;
 	uint64_t ticket;
 	uint32_t start = ss_rotate_next(r->state, SS_CURSOR_PORT, n, r->rotate, &ticket);
 	uint32_t stride = ss_rotate_stride(r->state, ticket, n, r->rotate);
@@ -554,6 +591,10 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 				shareable(c, s);
 				spoiled = false;
 			}
+			if (to && c->proto == SS_PROTO_TCP && ss_held_taken(src.port, to, tolen)) {
+				held++; /* this process holds it towards `to`: connect would fail */
+				continue;
+			}
 			if (bind_to(s, &src) < 0) {
 				err = errno;
 				if (err == EADDRINUSE) {
@@ -578,6 +619,8 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 			}
 			if (busy)
 				add_count(c, "busy-ports", busy);
+			if (held)
+				add_count(c, "held-ports", held);
 			if (retries)
 				add_count(c, "retries", retries);
 			ss_actions_add_addr(&c->acts, "source", &src, true);
@@ -587,16 +630,22 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 				errno = EADDRNOTAVAIL;
 				return -1;
 			}
+			if (to && c->proto == SS_PROTO_TCP && (rc == 0 || err == EINPROGRESS))
+				ss_held_add(c->fd, src.port, to, tolen);
 			mark_bound(c);
 			errno = err;
 			return rc;
 		}
 	}
+	if (held)
+		err = EADDRNOTAVAIL; /* every free port's 4-tuple is this process's: as the kernel's own range says */
 out:
 	if (s != c->fd)
 		real_close(s);
 	if (busy)
 		add_count(c, "busy-ports", busy);
+	if (held)
+		add_count(c, "held-ports", held);
 	if (retries)
 		add_count(c, "retries", retries);
 	add_failure(c, "source", err);
@@ -629,12 +678,16 @@ int ss_act_source(struct ss_call *c, const struct ss_addr *dest)
 
 int ss_act_connect(struct ss_call *c, const struct ss_addr *dest, const struct sockaddr *to, socklen_t tolen)
 {
-	struct sources it;
+	struct sources it = { .kernel = false };
 	int saved = errno, rc;
 	switch (plan_source(c, dest, &it)) {
 	case PLAN_NOPORT: rc = exhausted(c, source_noport(c, &it, to, tolen)); break;
 	case PLAN_WINDOW: rc = exhausted(c, source_window(c, &it, to, tolen)); break;
-	default: return real_connect(c->fd, to, tolen);
+	default:
+		rc = real_connect(c->fd, to, tolen);
+		if (it.kernel)
+			verify_port(c, rc, errno, 0);
+		return rc;
 	}
 	if (rc == 0)
 		errno = saved; /* a success after retries leaves errno as it was */

@@ -165,17 +165,31 @@ static bool only_v6(const struct ss_addr *a)
  * never match (the man page lists them). */
 static void lint_impossible(const struct ss_policy *p, const struct ss_rule *r)
 {
-	bool v4only = r->families == SS_FAM_V4;
+	bool v4only = r->families == SS_FAM_V4, warned = false;
 	/* (a rewrite to IPv6 with family = ipv4 is an error of the policy) */
 	for (unsigned k = 0; v4only && k < r->nsource; k++)
 		if (only_v6(&r->source[k])) {
 			warn(p, r->line_source, "rule '%s': an IPv6 source with 'family = ipv4' can never be bound (EAFNOSUPPORT)", r->name);
+			warned = true;
 			break;
 		}
-	if (v4only && r->has_addr && r->addr.n4 == 0)
+	if (v4only && r->has_addr && r->addr.n4 == 0) {
 		warn(p, r->line, "rule '%s' can never match: 'family = ipv4' with only IPv6 addresses in 'addr'", r->name);
+		warned = true;
+	}
 	if (r->ops == SS_OPBIT(SS_OP_LISTEN) && r->protos == SS_PROTO_UDP)
 		warn(p, r->line, "rule '%s' can never match: listen is never called on a UDP socket", r->name);
+	/* a source serves only destinations of its own family (actions.c) */
+	bool dest4 = r->has_addr ? r->addr.n4 > 0 : true;
+	bool dest6 = r->has_addr ? r->addr.n6 > 0 : (!r->families || (r->families & SS_FAM_V6));
+	bool src4 = false, src6 = false;
+	for (unsigned k = 0; k < r->nsource; k++) {
+		src4 |= r->source[k].family == 4;
+		src6 |= r->source[k].family == 6;
+	}
+	if (!warned && r->nsource && !(dest4 && src4) && !(dest6 && src6))
+		warn(p, r->line_source, "rule '%s': no source address of the family of the destinations it matches (%s): "
+			"its source is never bound (skip=no-source-for-family)", r->name, dest4 && dest6 ? "IPv4 and IPv6" : dest4 ? "IPv4" : "IPv6");
 }
 
 static void lint(const struct ss_policy *p)
@@ -364,6 +378,44 @@ static void explain_effective(const struct ss_rule *r, const struct ss_callsite 
 	}
 }
 
+/* What the real connect does with the rule's source and source_port on this
+ * socket, through the action the front ends carry out, in dry-run mode
+ * (actions.h): the same skips and fallbacks its log line would show. */
+static void explain_source(const struct ss_rule *r, const struct ss_callsite *cs, const struct ss_policy *p)
+{
+	if (cs->op != SS_OP_CONNECT || (!r->nsource && !r->has_source_port))
+		return;
+	ss_window_probe(p);
+	struct ss_call c = { 0 };
+	c.op = cs->op;
+	c.proto = cs->proto;
+	c.family = cs->family;
+	c.app = *cs->addr;
+	c.rule = r;
+	c.fd = -1;
+	c.dry = true;
+	ss_actions_init(&c.acts);
+	c.acts.wanted = true;
+	struct ss_addr t = c.app;
+	if (r->has_rewrite && !ss_act_rewrite(&c, &t))
+		return;
+	ss_act_source(&c, &t);
+	bool nofam = false, unavail = false;
+	fputs("  the real call logs: actions=", stdout);
+	for (unsigned o = 0, i = 0; o < c.acts.len && i < c.acts.n; i++) {
+		const char *act = c.acts.buf + o;
+		printf("%s%s", i ? "," : "", act);
+		nofam |= strcmp(act, "skip=no-source-for-family") == 0;
+		unavail |= strcmp(act, "rotate=kernel-unavailable") == 0;
+		o += (unsigned)strlen(act) + 1;
+	}
+	putchar('\n');
+	if (nofam)
+		puts("  effective source: none: the rule has no source address of this destination's family, so nothing is bound and the kernel picks address and port");
+	if (unavail)
+		puts("  effective rotate: the kernel cannot check this window (outside net.ipv4.ip_local_port_range, or in ip_local_reserved_ports): the shim binds exact ports itself");
+}
+
 static int cmd_explain(int argc, char **argv)
 {
 	const char *program = NULL, *family = NULL;
@@ -453,6 +505,8 @@ static int cmd_explain(int argc, char **argv)
 		explain_rule(r, cs.op, p);
 		if (r->has_rewrite && !r->deny)
 			explain_effective(r, &cs);
+		if (!r->deny)
+			explain_source(r, &cs, p);
 	} else {
 		puts("no rule matches: the call passes through untouched");
 		if (!program)

@@ -1,6 +1,8 @@
 /*
  * window: the kernel's part in a source_port window (see window.h): probing
- * IP_LOCAL_PORT_RANGE and which ports it may pick, once at start-up.
+ * IP_LOCAL_PORT_RANGE and which ports it may pick, once at start-up, and
+ * checking afterwards that a socket still lives where that was read and that
+ * the kernel really connected from the port it was offered.
  */
 #include "window.h"
 
@@ -14,11 +16,13 @@
 #include "real.h"
 
 #define RESERVED_MAX 32 /* reserved ranges kept; more: no window is checked */
+#define NETNS_COOKIE 71 /* SO_NETNS_COOKIE (Linux 5.14) */
 
 static struct {
 	uint16_t lo, hi;                /* net.ipv4.ip_local_port_range */
 	unsigned nres;
 	uint16_t res[RESERVED_MAX][2];  /* net.ipv4.ip_local_reserved_ports */
+	uint64_t netns;                 /* where they were read (0: unknown) */
 } g_sys;
 static _Atomic int g_usable; /* 1 once g_sys is filled and the option works */
 
@@ -99,6 +103,9 @@ void ss_window_probe(const struct ss_policy *p)
 	int err = errno;
 	uint32_t whole = 65535u << 16 | 1u;
 	bool works = real_setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &whole, sizeof(whole)) == 0;
+	socklen_t cl = sizeof(g_sys.netns);
+	if (getsockopt(s, SOL_SOCKET, NETNS_COOKIE, &g_sys.netns, &cl) < 0 || cl != sizeof(g_sys.netns))
+		g_sys.netns = 0;
 	real_close(s);
 	errno = err;
 	char buf[512];
@@ -128,6 +135,25 @@ bool ss_window_checked(const struct ss_portset *w)
 				return false;
 	}
 	return true;
+}
+
+bool ss_window_checked_fd(const struct ss_portset *w, int fd)
+{
+	if (!ss_window_checked(w))
+		return false;
+	if (!g_sys.netns || fd < 0)
+		return true; /* no cookie (or no socket yet): the connect is verified */
+	uint64_t cookie = 0;
+	socklen_t l = sizeof(cookie);
+	int err = errno;
+	bool same = getsockopt(fd, SOL_SOCKET, NETNS_COOKIE, &cookie, &l) == 0 && cookie == g_sys.netns;
+	errno = err;
+	return same;
+}
+
+void ss_window_distrust(void)
+{
+	atomic_store_explicit(&g_usable, 0, memory_order_release);
 }
 
 int ss_window_range(int fd, uint16_t lo, uint16_t hi)

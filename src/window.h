@@ -13,8 +13,11 @@
  * The kernel clamps a socket's range to net.ipv4.ip_local_port_range and
  * skips net.ipv4.ip_local_reserved_ports, silently: a window is "checked"
  * (left to the kernel) only when every port of it lies inside the former
- * and none in the latter, as read at start-up. Otherwise the shim binds
- * exact ports itself (actions.c).
+ * and none in the latter, as read at start-up, and the socket is in the
+ * network namespace they were read in. Otherwise the shim binds exact ports
+ * itself (actions.c). The ranges may change while a program runs: each
+ * connect from a checked window is verified (getsockname), and a port
+ * outside the window is logged as what it is and ends kernel checking.
  */
 #ifndef SOCKSHIM_WINDOW_H
 #define SOCKSHIM_WINDOW_H
@@ -36,6 +39,15 @@ void ss_window_probe(const struct ss_policy *p);
 
 /* May the kernel pick (and check) the ports of window w? */
 bool ss_window_checked(const struct ss_portset *w);
+
+/* ss_window_checked, for socket fd: false too when fd is in another network
+ * namespace than the one whose ranges were read (a supervised program that
+ * made its own, or one that moved): its kernel would apply other ranges. */
+bool ss_window_checked_fd(const struct ss_portset *w, int fd);
+
+/* The kernel was seen to leave a window: from now on no window is left to it
+ * in this process (exact binds), until the next ss_window_probe. */
+void ss_window_distrust(void);
 
 /* Restrict fd's next auto-bound port to [lo, hi] (0, 0: no restriction
  * of its own). 0 or -1 with errno. */

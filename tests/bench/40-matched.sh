@@ -4,8 +4,10 @@
 # A rule like the README's [db] example pins the source of every connection
 # to 127.0.0.1:9200: source = 127.0.0.2, source_port = 40000-49999 (rotated
 # in order), sockopt = SO_REUSEADDR=1. Under it, the shim turns each connect
-# into setsockopt (SO_REUSEADDR, IP_BIND_ADDRESS_NO_PORT) + bind(SRC:0) +
-# setsockopt(IP_LOCAL_PORT_RANGE, one port) + connect (src/actions.c,
+# into setsockopt (SO_REUSEADDR) + getsockopt(SO_NETNS_COOKIE) +
+# setsockopt(IP_BIND_ADDRESS_NO_PORT) + bind(SRC:0) +
+# setsockopt(IP_LOCAL_PORT_RANGE, one port) + connect + getsockname (the
+# port the kernel used) + setsockopt(IP_LOCAL_PORT_RANGE, 0) (src/actions.c,
 # window_checked: the window lies inside ip_local_port_range). The same
 # program without the shim, making exactly those calls by hand (matchconn
 # window: the same rotation from a random start, a taken port skipped the

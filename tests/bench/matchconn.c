@@ -10,9 +10,11 @@
  * once. One connection is, by MODE:
  *   plain   socket, connect, accept4, close (accepted), close
  *   window  socket, setsockopt(SO_REUSEADDR, 1),
+ *           getsockopt(SO_NETNS_COOKIE) (the socket's netns is the one
+ *           whose ip_local_port_range was read),
  *           setsockopt(IP_BIND_ADDRESS_NO_PORT, 1), bind(SRC:0),
- *           setsockopt(IP_LOCAL_PORT_RANGE, p-p), connect,
- *           setsockopt(IP_LOCAL_PORT_RANGE, 0), accept4, close, close; p walks LO-HI in order from a random start, a taken
+ *           setsockopt(IP_LOCAL_PORT_RANGE, p-p), connect, getsockname
+ *           (the kernel used p), setsockopt(IP_LOCAL_PORT_RANGE, 0), accept4, close, close; p walks LO-HI in order from a random start, a taken
  *           port (EADDRNOTAVAIL at connect) is skipped on the same socket:
  *           what the shim does for `source = SRC`, `source_port = LO-HI`
  *           inside ip_local_port_range, `sockopt = SO_REUSEADDR=1`
@@ -81,6 +83,9 @@ static int pin(int s)
 	}
 	struct sockaddr_in a = g_src;
 	a.sin_port = 0;
+	uint64_t cookie;
+	socklen_t cl = sizeof(cookie);
+	getsockopt(s, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &cl);
 	setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 	return bind(s, (struct sockaddr *)&a, sizeof(a));
 }
@@ -100,6 +105,10 @@ static int connect_pinned(int s)
 		int rc = connect(s, (struct sockaddr *)&g_dst, sizeof(g_dst));
 		int err = errno;
 		if (rc == 0 || err != EADDRNOTAVAIL) {
+			struct sockaddr_in got;
+			socklen_t gl = sizeof(got);
+			if (rc == 0 && (getsockname(s, (struct sockaddr *)&got, &gl) < 0 || ntohs(got.sin_port) != p))
+				failed(); /* the kernel left the window */
 			setsockopt(s, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &none, sizeof(none));
 			errno = err;
 			return rc;
