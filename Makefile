@@ -35,6 +35,7 @@ ENGINE_SRC := src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/name
 # The preload front end.
 SHIM_SRC   := src/log.c src/setup.c src/real.c src/peek.c src/fdtab.c src/optlog.c src/actions.c src/window.c src/connstate.c src/shim.c src/accept.c src/hooks.c
 SHIM_SRC   += src/sink.c
+SHIM_SRC   += src/reload.c
 ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
 

@@ -95,6 +95,7 @@ struct ss_global {
 	enum ss_log_format log_format;
 	bool dry_run;
 	bool on_error_passthrough;
+	bool reload_off;         /* reload = off: a changed file is not loaded while running */
 };
 
 struct ss_index;

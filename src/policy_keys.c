@@ -294,7 +294,7 @@ static void rule_key(struct parser *ps, struct rule_build *rb, enum key k, const
 	}
 }
 
-static const char *const global_keys[] = { "log", "log_level", "log_format", "mode", "on_error" };
+static const char *const global_keys[] = { "log", "log_level", "log_format", "mode", "on_error", "reload" };
 
 const char *ss_global_apply(struct ss_global *g, struct arena *a, const char *key, const char *value)
 {
@@ -352,6 +352,13 @@ const char *ss_global_apply(struct ss_global *g, struct arena *a, const char *ke
 			g->on_error_passthrough = true;
 		else
 			return "fail or passthrough";
+		return NULL;
+	}
+	if (strcmp(key, "reload") == 0) {
+		if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0)
+			g->reload_off = value[1] == 'f';
+		else
+			return "on or off";
 		return NULL;
 	}
 	return "a known key";

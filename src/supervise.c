@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "policy.h"
+#include "reload.h"
 #include "setup.h"
 #include "sfilter.h"
 #include "supserve.h"
@@ -41,6 +42,7 @@ static int load_policy(const char *program, struct ss_policy **out, bool *dry)
 	ss_policy_bind_program(s.policy, program, NULL);
 	ss_setup_rotation(&s);
 	*dry = s.policy->global.dry_run;
+	ss_reload_start(&s, program, NULL, false, "seccomp");
 	ss_setup_started(&s, program, NULL, "seccomp");
 	if (s.usable)
 		*out = s.policy;
