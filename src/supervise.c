@@ -95,6 +95,11 @@ int ss_supervise(char **argv)
 				w.opts = true;
 		}
 	}
+	/* the filter is installed once: a reload may bring rules for any call */
+	if (atomic_load_explicit(&ss_reload_next, memory_order_relaxed))
+		w = (struct sfilter_want){ SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN) | SS_OPBIT(SS_OP_CONNECT) |
+						   SS_OPBIT(SS_OP_SEND),
+					   true, true, w.all };
 
 	sigset_t fwd, old;
 	sigemptyset(&fwd);
