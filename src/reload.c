@@ -92,6 +92,7 @@ static void publish(struct ss_policy *p, unsigned base)
 	 * gets the application's options again: keep them from now on */
 	if (l->window)
 		optlog_enable();
+	l->idle = !(p && p->nrules) && !l->debug;
 	l->rule_base = base;
 	atomic_store_explicit(&nlives, n + 1, memory_order_release);
 	atomic_store_explicit(&ss_live_now, l, memory_order_release);

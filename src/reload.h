@@ -47,6 +47,7 @@ struct ss_live {
 	const struct ss_index *screen; /* what the hot path screens with, or NULL */
 	bool dry;                      /* mode = dry-run */
 	bool debug;                    /* the debug log was asked for (fixed at start) */
+	bool idle;                     /* no rule to apply and no debug log: hooks only call libc */
 	bool programs;                 /* some rule has `program` */
 	bool window;                   /* some rule has `source_port` */
 	unsigned rule_base;            /* this policy's rules have ids rule_base + 1 ... */

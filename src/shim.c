@@ -39,9 +39,6 @@
 enum { ST_NEW, ST_LOADING, ST_READY };
 
 static _Atomic int g_state = ST_NEW;
-/* Set once the policy is loaded with no rule to apply, no debug log and no
- * reload: each hook then only calls libc, with no bookkeeping. */
-static _Atomic bool g_idle;
 /* The live policy (reload.h), each read once where one call must see one. */
 #define g_policy (ss_live()->policy) /* NULL: pass everything through */
 #define g_dry (ss_live()->dry)
@@ -85,8 +82,6 @@ static void load(pid_t pid)
 	ss_policy_bind_program(p, program, read_exe_name());
 	ss_setup_rotation(&s);
 	ss_reload_start(&s, program, exe_name[0] ? exe_name : NULL, true, NULL);
-	bool reloads = atomic_load_explicit(&ss_reload_next, memory_order_relaxed) != 0;
-	atomic_store_explicit(&g_idle, !(s.usable && p->nrules) && !g_debug && !reloads, memory_order_relaxed);
 	ss_setup_started(&s, program, exe_name[0] ? exe_name : NULL, NULL);
 }
 
@@ -158,7 +153,7 @@ static inline bool ready(void)
 
 static inline bool idle(void)
 {
-	return atomic_load_explicit(&g_idle, memory_order_relaxed);
+	return ss_live()->idle; /* no rule to apply, no debug log: only libc, no bookkeeping */
 }
 
 void shim_after_fork_child(void)
@@ -412,9 +407,9 @@ static inline void log_plain(const char *op, int fd, uint32_t ent, const struct 
 
 int shim_socket(int domain, int type, int protocol)
 {
+	ss_reload_tick(); /* a changed policy file, looked for at most once a second */
 	if (idle())
 		return real_socket(domain, type, protocol);
-	ss_reload_tick(); /* a changed policy file, looked for at most once a second */
 	int fd = real_socket(domain, type, protocol);
 	int err = errno;
 	if (fd >= 0) {
