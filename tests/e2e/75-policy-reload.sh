@@ -28,36 +28,11 @@ while True:
 pids="$pids $!"
 wait_port $PORT || exit 1
 
-# Four threads, each: bind 127.0.0.5:0 and read SO_REUSEPORT back, then
-# connect to the server; one line per round. Ends when the stop file appears.
-# (A round that straddles a reload shows the bind's policy, then the
+# $BUILD/tests/reload_loop: four threads, each: bind 127.0.0.5:0 and read
+# SO_REUSEPORT back, then connect to the server; one line per round. (A
+# round that straddles a reload shows the bind's policy, then the
 # connect's: connect=OK with reuseport=0 comes only from the half file.)
-cat > "$T/loop.py" <<'EOF'
-import errno, os, socket, sys, threading, time
-out, port, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-lock = threading.Lock()
-f = open(out, "a", buffering=1)
-def run(k):
-    for i in range(2000):
-        if os.path.exists(stop):
-            return
-        b = socket.socket()
-        b.bind(("127.0.0.5", 0))
-        rp = b.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
-        b.close()
-        s = socket.socket()
-        try:
-            s.connect(("127.0.0.1", port)); c = "OK"
-        except OSError as e:
-            c = errno.errorcode.get(e.errno, str(e.errno))
-        s.close()
-        with lock:
-            f.write("%d connect=%s reuseport=%d\n" % (time.time() * 1000, c, 1 if rp else 0))
-        time.sleep(0.05)
-ts = [threading.Thread(target=run, args=(k,)) for k in range(4)]
-for t in ts: t.start()
-for t in ts: t.join()
-EOF
+LOOP=$BUILD/tests/reload_loop
 
 # wait_for REGEX: the loop's latest lines show REGEX (at most 12 s).
 wait_for() {
@@ -95,7 +70,7 @@ reuseprot = force
 INI
 cp "$T/deny.ini" "$T/policy.ini"; chmod 0644 "$T/policy.ini"
 
-SOCKSHIM_LOG="file:$T/log" shim "$T/policy.ini" "$PY" "$T/loop.py" "$T/out" $PORT "$T/stop" 2>"$T/err" &
+SOCKSHIM_LOG="file:$T/log" shim "$T/policy.ini" "$LOOP" "$T/out" $PORT "$T/stop" 2>"$T/err" &
 pid=$!
 pids="$pids $pid"
 check "start: the deny rule refuses the connect (EACCES), no reuseport" wait_for 'connect=EACCES reuseport=0'
@@ -139,7 +114,7 @@ port = $PORT
 deny = EACCES
 INI
 cp "$T/off.ini" "$T/policy.ini"; chmod 0644 "$T/policy.ini"
-SOCKSHIM_LOG="file:$T/log2" shim "$T/policy.ini" "$PY" "$T/loop.py" "$T/out" $PORT "$T/stop" 2>"$T/err2" &
+SOCKSHIM_LOG="file:$T/log2" shim "$T/policy.ini" "$LOOP" "$T/out" $PORT "$T/stop" 2>"$T/err2" &
 pid=$!
 pids="$pids $pid"
 check "reload = off: the deny rule applies" wait_for 'connect=EACCES reuseport=0'
