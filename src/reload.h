@@ -15,7 +15,8 @@
  * SS_RELOAD_MAX - 1 reloads); a change after that is refused with an error
  * line until the program restarts.
  *
- * The file is looked at from a hook, at most once a second, by one thread at
+ * The file is looked at from socket() and from every call a rule matched (the
+ * supervisor: every notification), at most once a second, by one thread at
  * a time (a try-lock: the others carry on with the policy they have). A new
  * file is loaded only once it holds still: the same device, inode, size and
  * modification time at two looks, and not modified for SS_RELOAD_SETTLE

@@ -307,7 +307,6 @@ static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct soc
 	c->fd = fd;
 	c->proto = (ent & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP;
 	c->family = (ent & FD_V6) ? SS_FAM_V6 : SS_FAM_V4;
-	ss_reload_tick(); /* a changed policy file, looked for at most once a second */
 	const struct ss_live *lv = ss_live(); /* one policy decides the whole call */
 	c->dry = lv->dry;
 	c->failed = false;
@@ -319,6 +318,7 @@ static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct soc
 	/* the action strings are only for the log line of a decision */
 	if (c->rule) {
 		atomic_fetch_add_explicit(&c->rule->state->matched, 1, memory_order_relaxed);
+		ss_reload_tick(); /* a matched call looks for a changed file too (for the next calls) */
 		ss_actions_init(&c->acts);
 	} else if (g_debug) {
 		ss_actions_init(&c->acts);
