@@ -39,6 +39,7 @@ SHIM_SRC   += src/sink.c
 SHIM_SRC   += src/logstart.c src/warnrate.c
 SHIM_SRC   += src/periodic.c
 SHIM_SRC   += src/held.c
+SHIM_SRC   += src/reload.c
 ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
 

@@ -96,6 +96,7 @@ struct ss_global {
 	bool dry_run;
 	bool on_error_passthrough;
 	unsigned summary_interval; /* seconds between periodic summaries; 0: off (periodic.h) */
+	bool reload_off;         /* reload = off: a changed file is not loaded while running */
 };
 
 struct ss_index;

@@ -294,7 +294,7 @@ static void rule_key(struct parser *ps, struct rule_build *rb, enum key k, const
 	}
 }
 
-static const char *const global_keys[] = { "log", "log_level", "log_format", "mode", "on_error", "summary_interval" };
+static const char *const global_keys[] = { "log", "log_level", "log_format", "mode", "on_error", "summary_interval", "reload" };
 
 /* A duration in whole seconds: N followed by s, m or h (1s to 7 days), or
  * off (0). */
@@ -377,6 +377,13 @@ const char *ss_global_apply(struct ss_global *g, struct arena *a, const char *ke
 	}
 	if (strcmp(key, "summary_interval") == 0)
 		return parse_interval(value, &g->summary_interval) ? NULL : "a duration such as 60s or 5m, or off";
+	if (strcmp(key, "reload") == 0) {
+		if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0)
+			g->reload_off = value[1] == 'f';
+		else
+			return "on or off";
+		return NULL;
+	}
 	return "a known key";
 }
 

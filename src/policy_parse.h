@@ -67,7 +67,7 @@ struct parser {
 	/* sections */
 	enum { SEC_NONE, SEC_GLOBAL, SEC_RULE, SEC_SKIP } sec;
 	unsigned global_line;
-	unsigned global_key_line[6];
+	unsigned global_key_line[8]; /* one per global_keys[] entry (policy_keys.c), with room */
 	struct rule_build building; /* the rule being read (sec == SEC_RULE) */
 	struct vec rules;        /* struct ss_rule: the rules whose section has ended */
 	struct ss_nameset names; /* rule name -> index in rules */

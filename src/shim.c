@@ -4,7 +4,8 @@
  *
  * The hot path takes no lock and allocates nothing: the policy is loaded once
  * (from the constructor, or from the first hook that runs before it) into an
- * mmap arena and never changes; per-fd state lives in the lock-free fdtab.
+ * mmap arena, replaced as a whole by a reload (reload.h); per-fd state lives
+ * in the lock-free fdtab.
  * A call that no rule can match costs a table lookup and no system call.
  */
 #include "shim.h"
@@ -32,24 +33,22 @@
 #include "optlog.h"
 #include "peek.h"
 #include "real.h"
-#include "rotate.h"
+#include "reload.h"
 #include "screen.h"
 #include "setup.h"
 
 enum { ST_NEW, ST_LOADING, ST_READY };
 
 static _Atomic int g_state = ST_NEW;
-/* Set once the policy is loaded with no rule to apply and no debug log: each
- * hook then only calls libc, with no bookkeeping (the policy never changes). */
-static _Atomic bool g_idle;
-static struct ss_policy *g_policy; /* NULL: pass everything through */
-static bool g_dry;
+/* The live policy (reload.h), each read once where one call must see one. */
+#define g_policy (ss_live()->policy) /* NULL: pass everything through */
+#define g_dry (ss_live()->dry)
 /* The debug log was asked for. A gate for the hot path only: whoever logs
  * still asks the log, which may have been turned off since. */
-static bool g_debug;
+#define g_debug (ss_live()->debug)
 /* The rule index, when it can tell a call no rule holds before anything
  * else is looked at (no debug log, no rule that holds every address). */
-static const struct ss_index *g_screen;
+#define g_screen (ss_live()->screen)
 
 /* ---- start-up ---- */
 
@@ -84,17 +83,7 @@ static void load(pid_t pid)
 	ss_policy_bind_program(p, program, read_exe_name());
 	ss_setup_started(&s, program, exe_name[0] ? exe_name : NULL, NULL);
 	ss_setup_rotation(&s);
-	/* a rule that rotates source ports may retry on a fresh socket, which
-	 * gets the application's options again: keep them from the start */
-	for (unsigned i = 0; s.usable && i < p->nrules; i++)
-		if (p->rules[i].has_source_port)
-			optlog_enable();
-	g_dry = p->global.dry_run;
-	g_debug = ss_log_enabled(SS_LEVEL_DEBUG);
-	g_screen = s.usable && p->index && !p->index->nalways && !g_debug ? p->index : NULL;
-	atomic_store_explicit(&g_idle, !(s.usable && p->nrules) && !g_debug, memory_order_relaxed);
-	if (s.usable)
-		g_policy = p;
+	ss_reload_start(&s, program, exe_name[0] ? exe_name : NULL, true, NULL);
 }
 
 static _Atomic pid_t g_loader_tid, g_loader_pid;
@@ -165,7 +154,7 @@ static inline bool ready(void)
 
 static inline bool idle(void)
 {
-	return atomic_load_explicit(&g_idle, memory_order_relaxed);
+	return ss_live()->idle; /* no rule to apply, no debug log: only libc, no bookkeeping */
 }
 
 void shim_after_fork_child(void)
@@ -180,16 +169,7 @@ void shim_after_fork_child(void)
 	}
 	ss_log_set_pid(getpid());
 	peek_set_pid(getpid());
-	if (!g_policy)
-		return;
-	ss_rotate_seed(g_policy, ss_setup_seed());
-	/* the child's summary counts the child's own calls */
-	for (unsigned i = 0; i < g_policy->nrules; i++) {
-		struct ss_rule_state *st = g_policy->rules[i].state;
-		atomic_store(&st->matched, 0);
-		atomic_store(&st->applied, 0);
-		atomic_store(&st->failed, 0);
-	}
+	ss_reload_after_fork(); /* fresh rotation; the child's summary counts its own calls */
 }
 
 void shim_fini(void)
@@ -197,7 +177,7 @@ void shim_fini(void)
 	if (atomic_load(&g_state) != ST_READY)
 		return;
 	int saved = errno;
-	ss_setup_summary(g_policy, NULL);
+	ss_reload_summary(NULL);
 	errno = saved;
 }
 
@@ -245,10 +225,10 @@ static inline void mark(int fd, uint32_t bits)
  * call is not ours to look at (no rule for op and no debug log, not a
  * TCP/UDP socket, or an address the kernel will reject on its own).
  */
-static bool rules_for(enum ss_op op)
+static bool rules_for(const struct ss_policy *p, enum ss_op op)
 {
 	unsigned want = SS_OPBIT(op) | (op == SS_OP_BIND ? SS_OPBIT(SS_OP_LISTEN) : 0);
-	return g_policy && (g_policy->op_mask & want);
+	return p && (p->op_mask & want);
 }
 
 /*
@@ -278,7 +258,7 @@ HOT bool some_rule_may_hold(const struct sockaddr_storage *copy, socklen_t len)
 /* Will the shim look at this call at all (a rule for op, or the debug log)? */
 static inline bool watching(enum ss_op op)
 {
-	return ready() && (rules_for(op) || g_debug);
+	return ready() && (rules_for(g_policy, op) || g_debug);
 }
 
 /* What begin_call found. */
@@ -313,21 +293,23 @@ static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct soc
 	c->fd = fd;
 	c->proto = (ent & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP;
 	c->family = (ent & FD_V6) ? SS_FAM_V6 : SS_FAM_V4;
+	const struct ss_live *lv = ss_live(); /* one policy decides the whole call */
 	/* as the kernel reads it for this socket; what it refuses is its own to answer */
 	if (!ss_kernel_addr(&c->app, op, c->proto, c->family, (const struct sockaddr *)copy, len, fdtab_ask_v6only, &c->fd))
 		return CALL_PASS;
 	c->ent = ent;
 	c->op = op;
-	c->dry = g_dry;
+	c->dry = lv->dry;
 	c->failed = false;
 	c->rule = NULL;
-	if (rules_for(op)) {
+	if (rules_for(lv->policy, op)) {
 		struct ss_callsite s = { op, c->proto, c->family, &c->app, NULL, NULL, fdtab_ask_v6only, &c->fd };
-		c->rule = ss_decide_call(g_policy, &s, NULL);
+		c->rule = ss_decide_call(lv->policy, &s, NULL);
 	}
 	/* the action strings are only for the log line of a decision */
 	if (c->rule) {
 		atomic_fetch_add_explicit(&c->rule->state->matched, 1, memory_order_relaxed);
+		ss_reload_tick(); /* a matched call looks for a changed file too (for the next calls) */
 		ss_actions_init(&c->acts);
 	} else if (g_debug) {
 		ss_actions_init(&c->acts);
@@ -416,6 +398,7 @@ static inline void log_plain(const char *op, int fd, uint32_t ent, const struct 
 
 int shim_socket(int domain, int type, int protocol)
 {
+	ss_reload_tick(); /* a changed policy file, looked for at most once a second */
 	if (idle())
 		return real_socket(domain, type, protocol);
 	int fd = real_socket(domain, type, protocol);
@@ -444,11 +427,11 @@ int shim_socketpair(int domain, int type, int protocol, int sv[2])
 /* Decide now, at bind, which rule will decide listen() on this socket. */
 static uint32_t listen_decision(const struct ss_call *c)
 {
-	if (!g_policy || !(g_policy->op_mask & SS_OPBIT(SS_OP_LISTEN)) || c->proto != SS_PROTO_TCP)
+	struct ss_policy *p = g_policy;
+	if (!p || !(p->op_mask & SS_OPBIT(SS_OP_LISTEN)) || c->proto != SS_PROTO_TCP)
 		return 0;
 	struct ss_callsite s = { SS_OP_LISTEN, c->proto, c->family, &c->app, NULL, NULL, fdtab_ask_v6only, (void *)&c->fd };
-	const struct ss_rule *r = ss_decide_call(g_policy, &s, NULL);
-	uint32_t idx = r ? (uint32_t)(r - g_policy->rules) + 1 : 0;
+	uint32_t idx = ss_reload_rule_id(ss_decide_call(p, &s, NULL)); /* ids outlive a reload */
 	return FD_LISTEN_SET | (idx <= 0xffff ? idx << FD_LISTEN_SHIFT : 0);
 }
 
@@ -513,8 +496,8 @@ int shim_listen(int fd, int backlog)
 	if (wanted)
 		e = fd_entry(fd);
 	const struct ss_rule *pre = NULL;
-	if (g_policy && (e & FD_LISTEN_SET) && FD_LISTEN_RULE(e))
-		pre = &g_policy->rules[FD_LISTEN_RULE(e) - 1];
+	if ((e & FD_LISTEN_SET) && FD_LISTEN_RULE(e)) /* decided at bind, maybe by an older policy */
+		pre = ss_reload_rule(FD_LISTEN_RULE(e));
 	if (!(e & FD_TCP) || ((e & FD_LISTEN_SET) && !pre && !ss_log_enabled(SS_LEVEL_DEBUG))) {
 		int rc = real_listen(fd, backlog);
 		if (rc == 0)
@@ -797,7 +780,8 @@ ssize_t shim_sendmsg(int fd, const struct msghdr *msg, int flags)
  * The kernel stops at the first message it cannot read; so does the scan. */
 static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 {
-	if (!ready() || !rules_for(SS_OP_SEND))
+	const struct ss_policy *p = ready() ? g_policy : NULL; /* one policy for the scan */
+	if (!rules_for(p, SS_OP_SEND))
 		return false;
 	uint32_t e = fd_entry(fd);
 	if (!(e & FD_UDP))
@@ -817,7 +801,7 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 						fdtab_ask_v6only, &fd))
 			continue;
 		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, fam, &a, NULL, false };
-		if (ss_decide(g_policy, &d))
+		if (ss_decide(p, &d))
 			return true;
 	}
 	return false;

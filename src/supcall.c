@@ -52,6 +52,7 @@
 #include "names.h"
 #include "optlog.h"
 #include "optread.h"
+#include "reload.h"
 #include "supsend.h"
 
 #ifndef PIDFD_THREAD
@@ -61,9 +62,11 @@
 #define MMSG_MAX 1024u           /* UIO_MAXIOV: the kernel sends at most this many */
 
 static int g_notify = -1;
-static struct ss_policy *g_policy;
-static bool g_dry, g_programs;
-static bool g_window;          /* some rule binds explicit source ports */
+/* The live policy (reload.h): a reload replaces it between two calls. */
+#define g_policy (ss_live()->policy)
+#define g_dry (ss_live()->dry)
+#define g_programs (ss_live()->programs)
+#define g_window (ss_live()->window) /* some rule binds explicit source ports */
 static uint64_t g_netns;       /* our network namespace's cookie (0: unknown) */
 static uid_t g_euid;
 static size_t g_notif_size;
@@ -1158,27 +1161,17 @@ static void on_sendmmsg(struct job *j)
 
 void supcall_setup(int notify_fd, struct ss_policy *p, bool dry_run)
 {
+	(void)p; /* published by ss_reload_start, with its mode */
+	(void)dry_run;
 	g_notify = notify_fd;
-	g_policy = p;
 	pidfds_init();
 	pthread_condattr_t ca; /* the workers' idle timeout, on the monotonic clock */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&q_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	g_dry = dry_run;
-	g_programs = false;
-	g_window = false;
 	g_euid = geteuid();
-	for (unsigned i = 0; p && i < p->nrules; i++) {
-		if (p->rules[i].nprograms)
-			g_programs = true;
-		if (p->rules[i].has_source_port)
-			g_window = true;
-	}
-	if (g_window) {
-		optlog_enable();
-		/* what a retry must check about a target's socket: our netns */
+	{ /* what a retry must check about a target's socket: our netns (a reload may bring windows) */
 		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		socklen_t l = sizeof(g_netns);
 		if (s < 0 || getsockopt(s, SOL_SOCKET, 71 /* SO_NETNS_COOKIE, 5.14 */, &g_netns, &l) < 0)

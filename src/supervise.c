@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "policy.h"
+#include "reload.h"
 #include "setup.h"
 #include "sfilter.h"
 #include "supserve.h"
@@ -72,6 +73,7 @@ static int load_policy(const char *cmd, struct ss_policy **out, bool *dry)
 	ss_setup_started(&s, program, exe_of(cmd, exe, sizeof(exe)), "seccomp");
 	ss_setup_rotation(&s);
 	*dry = s.policy->global.dry_run;
+	ss_reload_start(&s, program, NULL, false, "seccomp");
 	if (s.usable)
 		*out = s.policy;
 	return 0;
@@ -123,6 +125,11 @@ int ss_supervise(char **argv)
 				w.opts = true;
 		}
 	}
+	/* the filter is installed once: a reload may bring rules for any call */
+	if (atomic_load_explicit(&ss_reload_next, memory_order_relaxed))
+		w = (struct sfilter_want){ SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN) | SS_OPBIT(SS_OP_CONNECT) |
+						   SS_OPBIT(SS_OP_SEND),
+					   true, true, w.all };
 
 	sigset_t fwd, old;
 	sigemptyset(&fwd);

@@ -27,6 +27,7 @@
 
 #include "fmt.h"
 #include "log.h"
+#include "reload.h"
 #include "setup.h"
 #include "supcall.h"
 
@@ -206,6 +207,7 @@ _Noreturn void supserve_run(char **argv, const struct sfilter_want *w, struct ss
 			break;
 		}
 		if (pf[0].revents & POLLIN) {
+			ss_reload_tick(); /* a changed policy file decides the calls from now on */
 			if (!supcall_handle()) {
 				/* the fd is broken: closing it makes the calls
 				 * sent from now on fail (ENOSYS) instead of
@@ -237,7 +239,7 @@ _Noreturn void supserve_run(char **argv, const struct sfilter_want *w, struct ss
 				} else {
 					hup = true;
 					pf[0].fd = -1;
-					ss_setup_summary(p, "seccomp");
+					ss_reload_summary("seccomp");
 					summed = true;
 					note(SUPSERVE_ENDED, st);
 				}
@@ -247,7 +249,7 @@ _Noreturn void supserve_run(char **argv, const struct sfilter_want *w, struct ss
 			break;
 	}
 	if (!summed)
-		ss_setup_summary(p, "seccomp");
+		ss_reload_summary("seccomp");
 	note(SUPSERVE_ENDED, EX_NOSUPERVISOR << 8); /* only when the loop failed before the command ended */
 	_exit(0);
 }

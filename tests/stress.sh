@@ -39,7 +39,7 @@ done
 tsan=$build/tsan
 echo "ThreadSanitizer build in $tsan"
 if make -C "$top" --no-print-directory tests-build BUILD="$tsan" SANITIZE=thread >"$tsan.log" 2>&1; then
-	out=$(BUILD=$tsan "$top/tests/run.sh" "e2e/5 e2e/73 e2e/82" 2>&1)
+	out=$(BUILD=$tsan "$top/tests/run.sh" "e2e/5 e2e/73 e2e/76 e2e/82" 2>&1)
 	echo "tsan: $(tail -1 <<<"$out")"
 	tally "$out"
 else
