@@ -8,6 +8,8 @@
 # that matches none of them, so the answers are the kernel's) the program
 # must finish with the same (rc, errno) for every call, not die of SIGSEGV.
 . "$TOP/tests/lib.sh"
+# its checks that the shim ran read the start line of processes that log nothing else
+export SOCKSHIM_LOG_START=always
 
 H=$BUILD/tests/peek_stale
 pol=$(policy watch.ini <<'INI'
