@@ -35,10 +35,6 @@ static __thread unsigned char learning PEEK_TLS, tries PEEK_TLS;
 static _Atomic int kernel_copy = 1; /* 0 once process_vm_readv is refused */
 static _Atomic int self_pid;
 
-void peek_set_pid(int pid)
-{
-	atomic_store_explicit(&self_pid, pid, memory_order_relaxed);
-}
 
 /*
  * The start of the readable mapping that holds addr, from /proc/self/maps
@@ -118,6 +114,14 @@ static void stack_learn(uintptr_t sp)
 	errno = saved;
 	atomic_signal_fence(memory_order_seq_cst);
 	learning = 0;
+}
+
+void peek_set_pid(int pid)
+{
+	atomic_store_explicit(&self_pid, pid, memory_order_relaxed);
+	/* the loading thread (most often the only one) learns its stack now,
+	 * among start-up's system calls, so its calls never pay for it */
+	stack_learn((uintptr_t)__builtin_frame_address(0));
 }
 
 bool peek_slow(void *dst, const void *src, size_t n)

@@ -61,7 +61,10 @@ static inline bool peek(void *dst, const void *src, size_t n)
 }
 
 /* The process peek reads from: call at start and in a forked child (getpid
- * is a system call; peek must not cost one per call). */
+ * is a system call; peek must not cost one per call). At start it also
+ * learns the calling thread's stack bounds; another thread learns its own
+ * at its first peek of memory the fast path cannot vouch for (one read of
+ * /proc/self/maps per thread). */
 void peek_set_pid(int pid);
 
 #endif
