@@ -36,6 +36,10 @@ struct ident {
 
 static struct {
 	const char *path, *program, *exe, *via;
+	/* copies: the policy path comes from the environment and the program
+	 * name from argv, both of which a program may overwrite with its
+	 * process title (nginx, redis) long before a reload looks at them */
+	char path_buf[4096], program_buf[256], exe_buf[256];
 	bool bind_program;
 	struct ident loaded;  /* what the live policy (or the last broken try) came from */
 	struct ident seen;    /* what the previous look saw */
@@ -99,11 +103,23 @@ static void publish(struct ss_policy *p, unsigned base)
 	atomic_store_explicit(&ss_live_now, l, memory_order_release);
 }
 
+/* s copied into buf, or s itself when it does not fit (NULL stays NULL) */
+static const char *keep(char *buf, size_t cap, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	if (n >= cap)
+		return s;
+	memcpy(buf, s, n + 1);
+	return buf;
+}
+
 void ss_reload_start(const struct ss_setup *s, const char *program, const char *exe, bool bind_program, const char *via)
 {
-	R.path = s->path;
-	R.program = program;
-	R.exe = exe;
+	R.path = keep(R.path_buf, sizeof(R.path_buf), s->path);
+	R.program = keep(R.program_buf, sizeof(R.program_buf), program);
+	R.exe = keep(R.exe_buf, sizeof(R.exe_buf), exe);
 	R.via = via;
 	R.bind_program = bind_program;
 	R.loaded = look_at(s->path);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # frontends: preload, seccomp
-# 75: a running program picks up a changed policy file (reload = on, the
+# 76: a running program picks up a changed policy file (reload = on, the
 # default), judged by what the kernel reports to the program itself: the
 # connect's errno (a deny rule) and SO_REUSEPORT read back with getsockopt on
 # a socket it bound (reuseport = force). Threads keep making calls meanwhile.
@@ -124,4 +124,30 @@ check "reload = off: the renamed-in file is ignored" wait_for 'connect=EACCES re
 expect_eq "reload = off: nothing reloaded" "$(grep -c ' reload ' "$T/log2")" 0
 touch "$T/stop"
 wait $pid
+# A program that writes its process title over argv and the environment
+# (redis-server does, as nginx does) still reloads: the shim keeps its own
+# copy of the policy path. A replica connects about once a second; the
+# rule's rewrite moves from port 18101 to 18102 with the renamed-in file.
+if command -v redis-server >/dev/null; then
+	for n in 1 2; do
+		policy "rd$n.ini" >/dev/null <<INI
+[up]
+on = connect
+addr = 127.0.0.1
+port = 18100
+rewrite = 127.0.0.1:1810$n
+INI
+	done
+	cp "$T/rd1.ini" "$T/rdpol.ini"; chmod 0644 "$T/rdpol.ini"
+	timeout 12 env SOCKSHIM_LOG="file:$T/rdlog" SOCKSHIM_POLICY="$T/rdpol.ini" \
+		LD_PRELOAD="$SHIM" redis-server --port 18199 --bind 127.0.0.1 --save '' --replicaof 127.0.0.1 18100 \
+		--dir "$T" >/dev/null 2>&1 &
+	rpid=$!
+	sleep 3
+	cp "$T/rd2.ini" "$T/rd.tmp"; mv "$T/rd.tmp" "$T/rdpol.ini"
+	sleep 6
+	kill $rpid 2>/dev/null; wait $rpid 2>/dev/null
+	expect_match "a program that rewrites its title reloads (reload line)" "$(cat "$T/rdlog")" ' reload .*old_rules=1 new_rules=1'
+	expect_match "... and its later connects follow the new rewrite" "$(cat "$T/rdlog")" 'rewrite=127.0.0.1:18102'
+fi
 finish
