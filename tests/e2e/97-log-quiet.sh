@@ -146,14 +146,20 @@ time.sleep(1.02 - time.monotonic() % 1)  # the 5 fit in one second of CLOCK_MONO
 print("first", " ".join(fail() for _ in range(5)))
 time.sleep(1.2)
 print("later", fail())
+print("last", " ".join(fail() for _ in range(3)))  # within the same second: held back until exit
 PY
 got=$(SOCKSHIM_LOG="file:$T/warn.json" SOCKSHIM_LOG_FORMAT=json SOCKSHIM_LOG_LEVEL=warn SOCKSHIM_POLICY="$PIN3" LD_PRELOAD="$SHIM" "$PY" "$T/exhaust.py")
 expect_match "exhaustion: 10 ports held, all from 127.0.0.3 (getsockname)" "$got" "^held 10 \\{'127\\.0\\.0\\.3'\\}\$"
 expect_match "exhaustion: the next 5 connects fail with EADDRNOTAVAIL" "$got" '^first EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL$'
 expect_match "exhaustion: and one more a second later" "$got" '^later EADDRNOTAVAIL$'
-expect_eq "exhaustion at warn: two warnings, the second counting the 4 held back" \
+expect_match "exhaustion: and 3 more right after" "$got" '^last EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL$'
+expect_eq "exhaustion at warn: three warnings, the second counting the 4 held back, the last (at exit) the 3" \
 	"$(jq -r '[.level, .event, .rule, .suppressed, .errno] | @tsv' "$T/warn.json" | tr '\t\n' ' ;')" \
-	"warn exhausted pin3 0 EADDRNOTAVAIL;warn exhausted pin3 4 EADDRNOTAVAIL;"
+	"warn exhausted pin3 0 EADDRNOTAVAIL;warn exhausted pin3 4 EADDRNOTAVAIL;warn exhausted pin3 3 EADDRNOTAVAIL;"
+expect_eq "exhaustion: the warnings are a full second apart" \
+	"$(jq -r 'select(.event=="exhausted") | .ts' "$T/warn.json" | head -2 | python3 -c 'import sys, datetime as d
+t = [d.datetime.fromisoformat(l.strip().replace("Z", "+00:00")) for l in sys.stdin]
+print((t[1] - t[0]).total_seconds() >= 1)')" True
 echo "32768 60999" > /proc/sys/net/ipv4/ip_local_port_range
 
 # ---- -n, -v, -l ----
