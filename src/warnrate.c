@@ -88,7 +88,7 @@ void ss_warn_flush(void)
 		uint64_t held = atomic_exchange_explicit(&s->held, 0, memory_order_relaxed);
 		if (held)
 			write_line(event, atomic_load_explicit(&s->rule, memory_order_relaxed),
-				   atomic_load_explicit(&s->msg, memory_order_relaxed), held,
+				   SS_WARN_AT_EXIT, held,
 				   atomic_load_explicit(&s->k, memory_order_relaxed),
 				   atomic_load_explicit(&s->v, memory_order_relaxed));
 	}

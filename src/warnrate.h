@@ -33,7 +33,9 @@ void ss_warn_limited(unsigned key, const char *event, const char *rule, const ch
 		     const char *v);
 
 /* At exit: for each key ss_warn_limited wrote a line for, one more line
- * with the count held back since (none where nothing was held back). */
+ * with the count held back since (none where nothing was held back), its
+ * msg SS_WARN_AT_EXIT: the line itself counts no call. */
+#define SS_WARN_AT_EXIT "held back until exit"
 void ss_warn_flush(void);
 
 #endif

@@ -160,6 +160,8 @@ expect_eq "exhaustion: the warnings are a full second apart" \
 	"$(jq -r 'select(.event=="exhausted") | .ts' "$T/warn.json" | head -2 | python3 -c 'import sys, datetime as d
 t = [d.datetime.fromisoformat(l.strip().replace("Z", "+00:00")) for l in sys.stdin]
 print((t[1] - t[0]).total_seconds() >= 1)')" True
+expect_match "exhaustion: report counts the 9 failed calls, under the rule's name" "$("$S" report "$T/warn.json")" \
+	'^  warn +exhausted +×3 +\(total 9\) .*: rule pin3: '
 echo "32768 60999" > /proc/sys/net/ipv4/ip_local_port_range
 
 # ---- -n, -v, -l ----
