@@ -3,8 +3,13 @@
  * for a person (or, with --json, for a program): per rule the calls it
  * matched, applied, failed and denied; per program what it tried; the
  * destinations denied or rewritten; warnings and exhaustion; and a verdict
- * line. Logs are read in one pass, a block at a time (report_parse.h reads
- * each line); memory grows with the distinct keys (report_tab.h), never with
+ * line. Logs are read twice, a block at a time (report_parse.h reads each
+ * line): the first pass learns each pid's program from the start lines, so
+ * the order the logs are given in (rotated ones newest first) does not
+ * matter; stdin is read once. A pid with no start line (a forked child, a
+ * program under --seccomp) is the program of that log's --seccomp start
+ * line, else the only program the logs name, else "(no start line)".
+ * Summary lines are cumulative: the largest per pid and rule counts. Memory grows with the distinct keys (report_tab.h), never with
  * the lines. A damaged line is counted and skipped.
  */
 #include "report.h"
@@ -19,6 +24,7 @@
 
 #include "report_parse.h"
 #include "report_tab.h"
+#include "warnrate.h"
 
 #define BLOCK (1u << 20)
 #define SHOW_TRIES 20 /* per program, in the text form */
@@ -32,7 +38,13 @@ enum { P_DECISIONS, P_PROCESSES, P_DENIED, P_REWRITTEN, P_FAILED };
 enum { C_COUNT, C_SUM };
 
 static struct {
-	struct rt_tab rules, pids, programs, tries, denied, rewritten, events;
+	struct rt_tab rules, pids, programs, tries, denied, rewritten, events, sums;
+	bool first_pass;
+	size_t names;               /* programs the start lines name (first pass) */
+	struct rt_ent *seccomp_any; /* the program of a --seccomp start line */
+	bool seccomp_many;          /* more than one such program */
+	struct rt_ent **seccomp;    /* per log: its --seccomp start line's program */
+	unsigned file;              /* the log being read */
 	uint64_t lines, decisions, events_seen, bad[RP_BAD_COUNT], nbad;
 	char bad_where[SHOW_BAD][300];
 	unsigned files;
@@ -65,15 +77,29 @@ static size_t join(char *buf, size_t cap, const struct rp_str *part, int n)
 	return len;
 }
 
+#define NO_START "(no start line)"
+
+/* The one entry of a table of one. */
+static struct rt_ent *rt_sorted_first(const struct rt_tab *t)
+{
+	size_t n;
+	struct rt_ent **all = rt_sorted(t, 0, &n), *e = n ? all[0] : NULL;
+	free(all);
+	return e;
+}
+
 static struct rt_ent *process_program(long pid)
 {
 	char k[24];
 	int n = snprintf(k, sizeof(k), "%ld", pid);
 	struct rt_ent *p = get(&R.pids, k, (size_t)n);
 	if (p && !p->ref) {
-		char name[32];
-		int m = snprintf(name, sizeof(name), "pid %ld", pid);
-		p->ref = get(&R.programs, name, (size_t)m);
+		p->ref = R.seccomp && R.seccomp[R.file] ? R.seccomp[R.file]
+			 : R.seccomp_any && !R.seccomp_many ? R.seccomp_any
+			 : R.names == 1 && R.programs.n >= 1 ? rt_sorted_first(&R.programs)
+			 : get(&R.programs, NO_START, sizeof(NO_START) - 1);
+		if (p->ref)
+			p->ref->n[P_PROCESSES]++;
 	}
 	return p ? p->ref : NULL;
 }
@@ -89,7 +115,19 @@ static void on_start(void)
 	if (!p || !g)
 		return;
 	p->ref = g; /* an exec: the same pid, a new program */
-	g->n[P_PROCESSES]++;
+	if (R.first_pass) {
+		R.names = R.programs.n;
+		if (rp_eq(rp_get(&L, "via"), "seccomp")) {
+			if (R.seccomp)
+				R.seccomp[R.file] = g;
+			R.seccomp_many |= R.seccomp_any && R.seccomp_any != g;
+			R.seccomp_any = g;
+		}
+		return;
+	}
+	/* a --seccomp start line is the supervisor's: the program's pids count as they decide */
+	if (!rp_eq(rp_get(&L, "via"), "seccomp"))
+		g->n[P_PROCESSES]++;
 }
 
 static void on_summary(void)
@@ -101,9 +139,30 @@ static void on_summary(void)
 	long m = rp_num(rp_get(&L, "matched")), a = rp_num(rp_get(&L, "applied")), f = rp_num(rp_get(&L, "failed"));
 	if (a < 0)
 		a = rp_num(rp_get(&L, "would_apply"));
-	r->n[R_SUM_MATCHED] += m > 0 ? (uint64_t)m : 0;
-	r->n[R_SUM_APPLIED] += a > 0 ? (uint64_t)a : 0;
-	r->n[R_SUM_FAILED] += f > 0 ? (uint64_t)f : 0;
+	/* a process's summary lines (periodic, then at exit) count from its start: keep the largest */
+	char k[600];
+	int kn = snprintf(k, sizeof(k), "%ld%c%.*s", L.pid, 0, (int)rule.n, rule.p);
+	struct rt_ent *e = get(&R.sums, k, kn < (int)sizeof(k) ? (size_t)kn : sizeof(k) - 1);
+	if (!e)
+		return;
+	e->ref = r;
+	long v[3] = { m, a, f };
+	for (int i = 0; i < 3; i++)
+		if (v[i] > 0 && (uint64_t)v[i] > e->n[i])
+			e->n[i] = (uint64_t)v[i];
+}
+
+/* Each process's counts, added up per rule. */
+static void add_sums(void)
+{
+	size_t n;
+	struct rt_ent **e = rt_sorted(&R.sums, 0, &n);
+	for (size_t i = 0; e && i < n; i++) {
+		e[i]->ref->n[R_SUM_MATCHED] += e[i]->n[0];
+		e[i]->ref->n[R_SUM_APPLIED] += e[i]->n[1];
+		e[i]->ref->n[R_SUM_FAILED] += e[i]->n[2];
+	}
+	free(e);
 }
 
 /* an event worth listing: a warning, an error, or a failure in a decision */
@@ -132,6 +191,19 @@ static void on_event(void)
 		long sum = rp_num(rp_get(&L, "dropped"));
 		if (sum < 0)
 			sum = rp_num(rp_get(&L, "count"));
+		struct rp_str rule = rp_get(&L, "rule");
+		if (rp_eq(L.name, "exhausted") && rule.n) {
+			/* this failure and those held back before it (the line at exit: those only), per rule */
+			long held = rp_num(rp_get(&L, "suppressed"));
+			char name[300], msg[600];
+			int nn = snprintf(name, sizeof(name), "%.*s%c%.*s", (int)L.name.n, L.name.p, 0, (int)rule.n, rule.p);
+			struct rp_str m = rp_get(&L, "msg");
+			int mn = snprintf(msg, sizeof(msg), "rule %.*s: %.*s", (int)rule.n, rule.p, (int)m.n, m.p);
+			note_event(L.level, (struct rp_str){ name, nn < (int)sizeof(name) ? (size_t)nn : sizeof(name) - 1 },
+				   (struct rp_str){ msg, mn < (int)sizeof(msg) ? (size_t)mn : sizeof(msg) - 1 },
+				   !rp_eq(m, SS_WARN_AT_EXIT) + (held > 0 ? held : 0));
+			return;
+		}
 		note_event(L.level, L.name, rp_get(&L, "msg"), sum);
 	}
 }
@@ -217,6 +289,11 @@ static void damaged(const char *file, uint64_t lineno, enum rp_bad why)
 
 static void one_line(const char *file, uint64_t lineno, const char *p, size_t n)
 {
+	if (R.first_pass) { /* the start lines only */
+		if (rp_parse(p, n, &L) == RP_EVENT && rp_eq(L.name, "start"))
+			on_start();
+		return;
+	}
 	R.lines++;
 	if (rp_parse(p, n, &L) == RP_BAD)
 		damaged(file, lineno, L.bad);
@@ -616,7 +693,19 @@ int report_main(int argc, char **argv)
 		return 64;
 	}
 	int status = 0;
+	R.seccomp = calloc((size_t)argc, sizeof(*R.seccomp));
+	R.first_pass = true;
 	for (int i = first; i < argc; i++) {
+		R.file = (unsigned)i;
+		int fd = strcmp(argv[i], "-") == 0 ? -1 : open(argv[i], O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			read_log(argv[i], fd);
+			close(fd);
+		}
+	}
+	R.first_pass = false;
+	for (int i = first; i < argc; i++) {
+		R.file = (unsigned)i;
 		const char *name = argv[i];
 		int fd = strcmp(name, "-") == 0 ? 0 : open(name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -635,14 +724,16 @@ int report_main(int argc, char **argv)
 		fputs("sockshim: report: out of memory\n", stderr);
 		return 71;
 	}
+	add_sums();
 	if (json)
 		json_out(stdout);
 	else
 		text_out(stdout);
 	if (fflush(stdout) != 0)
 		status = 74;
-	struct rt_tab *tabs[] = { &R.rules, &R.pids, &R.programs, &R.tries, &R.denied, &R.rewritten, &R.events };
+	struct rt_tab *tabs[] = { &R.rules, &R.pids, &R.programs, &R.tries, &R.denied, &R.rewritten, &R.events, &R.sums };
 	for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++)
 		rt_free(tabs[i]);
+	free(R.seccomp);
 	return status;
 }

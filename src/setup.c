@@ -15,6 +15,7 @@
 #include "logstart.h"
 #include "periodic.h"
 #include "rotate.h"
+#include "warnrate.h"
 #include "window.h"
 
 #ifndef SYSCONFDIR
@@ -179,5 +180,6 @@ void ss_setup_started(const struct ss_setup *s, const char *program, const char 
 void ss_setup_summary(const struct ss_policy *p, const char *via)
 {
 	ss_summary_lines(p, via, 0);
+	ss_warn_flush(); /* the warnings still held back */
 	ss_log_report_dropped(); /* after the summary lines, which may be lost too */
 }

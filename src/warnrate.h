@@ -6,7 +6,7 @@
  * Lock-free and async-signal-safe: a small table of atomic slots, a key
  * (a rule's line number, or one of the SS_WARN_* keys below) picks its slot
  * by its value modulo the table's size; two keys sharing a slot share its
- * limit. The clock is CLOCK_MONOTONIC's seconds.
+ * limit. Two lines of a slot are a full second apart (CLOCK_MONOTONIC).
  */
 #ifndef SOCKSHIM_WARNRATE_H
 #define SOCKSHIM_WARNRATE_H
@@ -31,5 +31,11 @@ void ss_warn_release(unsigned key, uint64_t held_back);
  * "suppressed" (the count held back). */
 void ss_warn_limited(unsigned key, const char *event, const char *rule, const char *msg, const char *k,
 		     const char *v);
+
+/* At exit: for each key ss_warn_limited wrote a line for, one more line
+ * with the count held back since (none where nothing was held back), its
+ * msg SS_WARN_AT_EXIT: the line itself counts no call. */
+#define SS_WARN_AT_EXIT "held back until exit"
+void ss_warn_flush(void);
 
 #endif

@@ -14,7 +14,9 @@
 # - Exhaustion at log_level = warn: pinned to 127.0.0.3 with a 10-port
 #   range, 10 connects hold every port; 5 more fail with EADDRNOTAVAIL (the
 #   client's errno) and give one "exhausted" warning; after a second one
-#   more gives the next, suppressed=4.
+#   more gives the next, suppressed=4; 3 more at once and one 0.85 s later
+#   (the clock's next second, not a full one) are held back: at exit one
+#   last line, suppressed=4; report sums the 10 failures.
 # - -n: the summary says would_apply=N, and the kernel shows nothing applied.
 # - -v: setsockopt debug lines name the option (opt=TCP_NODELAY=1).
 # - -l stdout is refused (exit 64, no file named stdout); -l file:rel.log is
@@ -145,15 +147,27 @@ def fail():
 time.sleep(1.02 - time.monotonic() % 1)  # the 5 fit in one second of CLOCK_MONOTONIC
 print("first", " ".join(fail() for _ in range(5)))
 time.sleep(1.2)
+t = time.monotonic()
 print("later", fail())
+print("last", " ".join(fail() for _ in range(3)))  # within the same second: held back until exit
+time.sleep(max(0, t + 0.85 - time.monotonic()))
+print("soon", fail())  # 0.85 s after a line, in the clock's next second: still held back
 PY
 got=$(SOCKSHIM_LOG="file:$T/warn.json" SOCKSHIM_LOG_FORMAT=json SOCKSHIM_LOG_LEVEL=warn SOCKSHIM_POLICY="$PIN3" LD_PRELOAD="$SHIM" "$PY" "$T/exhaust.py")
 expect_match "exhaustion: 10 ports held, all from 127.0.0.3 (getsockname)" "$got" "^held 10 \\{'127\\.0\\.0\\.3'\\}\$"
 expect_match "exhaustion: the next 5 connects fail with EADDRNOTAVAIL" "$got" '^first EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL$'
 expect_match "exhaustion: and one more a second later" "$got" '^later EADDRNOTAVAIL$'
-expect_eq "exhaustion at warn: two warnings, the second counting the 4 held back" \
+expect_match "exhaustion: and 3 more right after" "$got" '^last EADDRNOTAVAIL EADDRNOTAVAIL EADDRNOTAVAIL$'
+expect_match "exhaustion: and one 0.85 s later" "$got" '^soon EADDRNOTAVAIL$'
+expect_eq "exhaustion at warn: three warnings, the second counting the 4 held back, the last (at exit) the 4" \
 	"$(jq -r '[.level, .event, .rule, .suppressed, .errno] | @tsv' "$T/warn.json" | tr '\t\n' ' ;')" \
-	"warn exhausted pin3 0 EADDRNOTAVAIL;warn exhausted pin3 4 EADDRNOTAVAIL;"
+	"warn exhausted pin3 0 EADDRNOTAVAIL;warn exhausted pin3 4 EADDRNOTAVAIL;warn exhausted pin3 4 EADDRNOTAVAIL;"
+expect_eq "exhaustion: the warnings are a full second apart" \
+	"$(jq -r 'select(.event=="exhausted") | .ts' "$T/warn.json" | head -2 | python3 -c 'import sys, datetime as d
+t = [d.datetime.fromisoformat(l.strip().replace("Z", "+00:00")) for l in sys.stdin]
+print((t[1] - t[0]).total_seconds() >= 1)')" True
+expect_match "exhaustion: report counts the 10 failed calls, under the rule's name" "$("$S" report "$T/warn.json")" \
+	'^  warn +exhausted +×3 +\(total 10\) .*: rule pin3: '
 echo "32768 60999" > /proc/sys/net/ipv4/ip_local_port_range
 
 # ---- -n, -v, -l ----

@@ -125,6 +125,55 @@ expect_eq "--json: python3 tried 192.0.2.10:5432, rewritten" \
 	"$(jq -r '.programs[] | select(.program | startswith("python3")) | .tried[] | select(.addr == "192.0.2.10:5432") | "\(.result) \(.count)"' "$T/r.json")" \
 	"rewritten to 127.0.0.1:15432 2"
 
+# one program that forks, with periodic summaries: one program, its 3
+# processes; the summaries are cumulative (the last one counts, not their sum)
+PF=$(policy fork.ini <<'INI'
+[global]
+summary_interval = 1s
+[deny9]
+on = connect
+addr = 127.0.0.1
+port = 9
+deny = EACCES
+INI
+)
+SOCKSHIM_LOG=file:$T/fork.log SOCKSHIM_LOG_FORMAT=json shim "$PF" "$PY" -c '
+import errno, os, socket, time
+r = []
+for i in range(12):
+    s = socket.socket(); r.append(s.connect_ex(("127.0.0.1", 9))); s.close(); time.sleep(0.2)
+print(" ".join(sorted({errno.errorcode[e] for e in r})), len(r), flush=True)
+for k in range(2):
+    if os.fork() == 0:
+        socket.socket().connect_ex(("127.0.0.1", 9)); os._exit(0)
+    os.wait()
+' >"$T/fork.out"
+expect_eq "fork: the kernel call failed with EACCES 12 times in the parent" "$(cat "$T/fork.out")" "EACCES 12"
+check "fork: at least one periodic summary line was written" grep -q '"interval":1' "$T/fork.log"
+out=$($R "$T/fork.log")
+expect_eq "fork: one program, its 14 decisions" "$(printf '%s\n' "$out" | tail -1)" \
+	'1 program, 14 decisions, 1 destination denied: 127.0.0.1:9 ×14'
+expect_match "fork: python3 has the 3 processes" "$out" '^  python3: 3 processes, 14 decisions, 14 denied, 0 rewritten, 0 failed$'
+expect_match "fork: the summary lines say the parent's 12, not their sum" "$out" 'summary lines: matched=12 applied=12 failed=0'
+# the same log cut in three, given newest first: the same report
+n=$(wc -l <"$T/fork.log")
+head -n 2 "$T/fork.log" >"$T/rot.log.2"
+sed -n "3,$((n - 3))p" "$T/fork.log" >"$T/rot.log.1"
+tail -n +$((n - 2)) "$T/fork.log" >"$T/rot.log"
+expect_eq "rotated logs, newest first: the same report as oldest first" \
+	"$($R "$T/rot.log" "$T/rot.log.1" "$T/rot.log.2" | tail -n +2)" "$($R "$T/rot.log.2" "$T/rot.log.1" "$T/rot.log" | tail -n +2)"
+expect_eq "rotated logs, newest first: one program" "$($R "$T/rot.log" "$T/rot.log.1" "$T/rot.log.2" | tail -1)" \
+	'1 program, 14 decisions, 1 destination denied: 127.0.0.1:9 ×14'
+# --seccomp: the start line is the supervisor's, the decisions the program's
+"$BUILD/sockshim" --seccomp -p "$PF" -l "file:$T/sec.log" -- "$PY" -c '
+import socket
+print(" ".join(str(socket.socket().connect_ex(("127.0.0.1", 9))) for _ in range(3)))' >"$T/sec.out" 2>&1
+expect_eq "--seccomp: the kernel call failed with EACCES 3 times" "$(cat "$T/sec.out")" "13 13 13"
+out=$($R "$T/sec.log")
+expect_eq "--seccomp: one program, 3 decisions" "$(printf '%s\n' "$out" | tail -1)" \
+	'1 program, 3 decisions, 1 destination denied: 127.0.0.1:9 ×3'
+expect_match "--seccomp: the decisions are the program's" "$out" '^  python3: 1 process, 3 decisions, 3 denied, 0 rewritten, 0 failed$'
+
 $R >/dev/null 2>&1
 expect_eq "no LOG: usage, exit 64" "$?" 64
 $R "$T/no-such.log" >/dev/null 2>&1
