@@ -30,7 +30,10 @@
  * TCP connect to a listener whose accept queue is full (its SYN would only
  * be dropped) is left out ("skipped(queue full)"); a non-blocking connect's
  * EINPROGRESS is followed by a poll (or epoll_wait, when the sequence
- * registered the fd) until it settles, recorded as such. Each child starts
+ * registered the fd) until it settles, recorded as such; a TCP socket whose
+ * connect that timer cut off (EINTR) goes on connecting in the kernel, so
+ * its pending error (SO_ERROR) prints as ~ from then on, whenever a reset
+ * lands. Each child starts
  * with fds 3-63 closed and waits until ::1 is up in its namespace.
  */
 #include <arpa/inet.h>
@@ -87,6 +90,7 @@ static int known_accept_edge; /* --known-open accept-edge */
 static int known_send_buffer; /* --known-open send-buffer */
 static long block_us = 20000; /* --block-ms: how long a call may block */
 
+static int timing_cut(int fd);
 #include "diffrand.h"
 
 /* ---- the sequence's view of its fds ---- */
@@ -155,7 +159,7 @@ static int waiting(int fd)
 
 /* Sockets by inode, for what the generator must remember across fd numbers. */
 #define NSOCK 64
-static struct { ino_t ino; int inprogress, listened; } socks[NSOCK];
+static struct { ino_t ino; int inprogress, listened, cut; } socks[NSOCK];
 static int *sock_flag(int fd, int which)
 {
 	static int dummy;
@@ -164,10 +168,20 @@ static int *sock_flag(int fd, int which)
 	for (int i = 0; i < NSOCK; i++) {
 		if (socks[i].ino == st.st_ino || socks[i].ino == 0) {
 			socks[i].ino = st.st_ino;
-			return which ? &socks[i].listened : &socks[i].inprogress;
+			return which == 2 ? &socks[i].cut : which ? &socks[i].listened : &socks[i].inprogress;
 		}
 	}
 	return &dummy;
+}
+
+/* the pending error of a socket whose connect the block timer cut off */
+static int timing_cut(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0) return 0;
+	for (int i = 0; i < NSOCK && socks[i].ino; i++)
+		if (socks[i].ino == st.st_ino) return socks[i].cut;
+	return 0;
 }
 
 /* What a policy matching everything must log, counted by the child. */
@@ -418,6 +432,7 @@ static void do_connect(void)
 		else must.connect++;
 	}
 	if (rc < 0 && e == EINPROGRESS) { *inprog = 1; settle(fd); }
+	if (rc < 0 && e == EINTR && tcp) *sock_flag(fd, 2) = 1;
 	snap(fd);
 }
 

@@ -113,7 +113,8 @@ static void snap(int fd)
 		else fmt_addr(b, sizeof(b), (struct sockaddr *)&ss, l);
 		out(" d%d t%d %s>%s ra%d rp%d err=%s%s", dom, iopt(fd, SOL_SOCKET, SO_TYPE), a, b,
 		    iopt(fd, SOL_SOCKET, SO_REUSEADDR), iopt(fd, SOL_SOCKET, SO_REUSEPORT),
-		    ename(iopt(fd, SOL_SOCKET, SO_ERROR)), iopt(fd, SOL_SOCKET, SO_ACCEPTCONN) == 1 ? " L" : "");
+		    timing_cut(fd) ? (iopt(fd, SOL_SOCKET, SO_ERROR), "~") : ename(iopt(fd, SOL_SOCKET, SO_ERROR)),
+		    iopt(fd, SOL_SOCKET, SO_ACCEPTCONN) == 1 ? " L" : "");
 		if (dom == AF_INET6) out(" v6only=%d", iopt(fd, IPPROTO_IPV6, IPV6_V6ONLY));
 	}
 	out("}");
