@@ -109,6 +109,15 @@ static void remember(int fd)
 	}
 }
 
+/* A sink that takes lines again after a gap (a syslog receiver restarted,
+ * a FIFO's reader came): the count of what it missed is its first line,
+ * even when a count went, less than a second ago, to the receiver that
+ * then went away unread. */
+static void fresh_sink(void)
+{
+	ss_warn_release(SS_WARN_DROPPED, 0);
+}
+
 static int open_sink(void)
 {
 	if (L.target == SS_LOG_FILE)
@@ -124,7 +133,10 @@ static bool reconnect_syslog(int64_t second)
 {
 	if (atomic_exchange_explicit(&L.retried, second, memory_order_relaxed) == second)
 		return false;
-	return sink_reconnect(L.fd, L.path) == 0;
+	if (sink_reconnect(L.fd, L.path) != 0)
+		return false;
+	fresh_sink();
+	return true;
 }
 
 static void complain(const char *what, int err, const char *then)
@@ -318,6 +330,7 @@ static bool reopen_waiting(int64_t second)
 		return false;
 	remember(fd);
 	atomic_store_explicit(&L.verified, second, memory_order_relaxed);
+	fresh_sink();
 	return L.ok;
 }
 
