@@ -61,7 +61,7 @@ SHIM_OBJ   := $(ACT_OBJ) $(PRELOAD_OBJ)
 LIB := $(BUILD)/libsockshim.so
 LAUNCHER := $(BUILD)/sockshim
 
-.PHONY: all test tests-build deps install install-config uninstall clean demo bench stress fuzz
+.PHONY: all test tests-build check-engine deps install install-config uninstall clean demo bench stress fuzz
 all: $(LIB) $(LAUNCHER) $(BUILD)/libsockshim-engine.a
 # plain make also makes the ./sockshim link the README uses (not for other BUILD dirs)
 ifeq ($(BUILD),build)
@@ -154,7 +154,18 @@ $(BUILD)/tests/unit-report_parse: tests/unit/report_parse.c $(BUILD)/report_pars
 $(BUILD)/tests/diffrand: tests/helpers/diffrand.h
 $(BUILD)/tests/diffrand: TEST_CFLAGS := $(filter-out $(SANFLAGS),$(TEST_CFLAGS))
 
-tests-build: all $(UNIT_BIN) $(PROBE_BIN)
+# The engine stands alone: no file of src/engine includes a header from
+# elsewhere (its objects are built without -I flags, and this says so
+# plainly), and its objects with inih link into a shared object that may
+# leave no symbol undefined (-z defs): nothing from the other folders.
+check-engine: $(ENGINE_OBJ)
+	@bad=$$(grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' src/engine/*.[ch] | \
+		while IFS= read -r l; do h=$${l#*\"}; h=$${h%%\"*}; \
+		case $$h in */*) echo "$$l" ;; *) [ -f "src/engine/$$h" ] || echo "$$l" ;; esac; done); \
+	if [ -n "$$bad" ]; then echo "src/engine includes headers from outside it:"; echo "$$bad"; exit 1; fi
+	$(CC) -shared -Wl,-z,defs -o $(BUILD)/engine-alone.so $(ENGINE_OBJ) $(INIH_STATIC) -lpthread $(SANFLAGS) $(LDFLAGS)
+
+tests-build: all check-engine $(UNIT_BIN) $(PROBE_BIN)
 
 deps:
 	@tests/deps.sh
