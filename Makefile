@@ -57,6 +57,11 @@ PRELOAD_OBJ := $(PRELOAD_SRC:src/preload/%.c=$(BUILD)/%.o)
 SECCOMP_OBJ := $(SECCOMP_SRC:src/seccomp/%.c=$(BUILD)/%.o)
 LAUNCHER_OBJ := $(LAUNCHER_SRC:src/launcher/%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(ACT_OBJ) $(PRELOAD_OBJ)
+# objects are named after their source alone: no two folders may share a name
+DUP_C      := $(shell printf '%s\n' $(notdir $(wildcard src/*/*.c)) | sort | uniq -d)
+ifneq ($(DUP_C),)
+$(error files of the same name in two folders of src/ (objects are flat under $(BUILD)): $(DUP_C))
+endif
 
 LIB := $(BUILD)/libsockshim.so
 LAUNCHER := $(BUILD)/sockshim
