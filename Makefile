@@ -30,23 +30,43 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARN) $(INIH_CF
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DSOCKSHIM_VERSION='"$(VERSION)"' $(SANFLAGS) $(CFLAGS)
 
 BUILD := build
+# The source lists follow the folders of src/ (README, "Source layout").
+# Objects keep flat names under $(BUILD); each folder sees the headers of
+# the folders it builds on and no others (-I), so a wrong dependency does
+# not compile: the engine sees only its own.
 # The engine: pure code shared by every front end.
-ENGINE_SRC := src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/nameset.c src/glob.c src/policy.c src/policy_read.c src/policy_keys.c src/policy_rule.c src/shadow.c src/index.c src/engine.c src/decide.c src/rotate.c
-ENGINE_SRC += src/kaddr.c
-# The preload front end.
-SHIM_SRC   := src/log.c src/setup.c src/real.c src/peek.c src/fdtab.c src/optlog.c src/actions.c src/window.c src/connstate.c src/shim.c src/accept.c src/hooks.c
-SHIM_SRC   += src/sink.c
-SHIM_SRC   += src/logstart.c src/warnrate.c
-SHIM_SRC   += src/periodic.c
-SHIM_SRC   += src/held.c
-SHIM_SRC   += src/reload.c
-ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
-SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
+ENGINE_SRC := $(sort $(wildcard src/engine/*.c))
+# What the two interposing front ends share: carrying out a decision on a
+# socket, the log, start-up, the fd table.
+ACT_SRC    := $(sort $(wildcard src/act/*.c))
+ACT_INC    := -Isrc/engine
+# The preload front end: the hooks.
+PRELOAD_SRC := $(sort $(wildcard src/preload/*.c))
+PRELOAD_INC := -Isrc/engine -Isrc/act
+# The seccomp front end (sockshim --seccomp).
+SECCOMP_SRC := $(sort $(wildcard src/seccomp/*.c))
+SECCOMP_INC := -Isrc/engine -Isrc/act
+# The launcher: the sockshim command (launcher.c, built into it directly),
+# its run mode (run.c, rules of its own below) and `sockshim report`.
+LAUNCHER_SRC := $(filter-out src/launcher/launcher.c src/launcher/run.c,$(sort $(wildcard src/launcher/*.c)))
+LAUNCHER_INC := -Isrc/engine -Isrc/act -Isrc/seccomp
+ALL_H      := $(wildcard src/*/*.h)
+ENGINE_OBJ := $(ENGINE_SRC:src/engine/%.c=$(BUILD)/%.o)
+ACT_OBJ    := $(ACT_SRC:src/act/%.c=$(BUILD)/%.o)
+PRELOAD_OBJ := $(PRELOAD_SRC:src/preload/%.c=$(BUILD)/%.o)
+SECCOMP_OBJ := $(SECCOMP_SRC:src/seccomp/%.c=$(BUILD)/%.o)
+LAUNCHER_OBJ := $(LAUNCHER_SRC:src/launcher/%.c=$(BUILD)/%.o)
+SHIM_OBJ   := $(ACT_OBJ) $(PRELOAD_OBJ)
+# objects are named after their source alone: no two folders may share a name
+DUP_C      := $(shell printf '%s\n' $(notdir $(wildcard src/*/*.c)) | sort | uniq -d)
+ifneq ($(DUP_C),)
+$(error files of the same name in two folders of src/ (objects are flat under $(BUILD)): $(DUP_C))
+endif
 
 LIB := $(BUILD)/libsockshim.so
 LAUNCHER := $(BUILD)/sockshim
 
-.PHONY: all test tests-build deps install install-config uninstall clean demo bench stress fuzz
+.PHONY: all test tests-build check-engine deps install install-config uninstall clean demo bench stress fuzz
 all: $(LIB) $(LAUNCHER) $(BUILD)/libsockshim-engine.a
 # plain make also makes the ./sockshim link the README uses (not for other BUILD dirs)
 ifeq ($(BUILD),build)
@@ -56,17 +76,25 @@ endif
 $(BUILD):
 	@mkdir -p $(BUILD)
 
-$(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
+$(ENGINE_OBJ): $(BUILD)/%.o: src/engine/%.c $(ALL_H) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(ACT_OBJ): $(BUILD)/%.o: src/act/%.c $(ALL_H) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(ACT_INC) -c -o $@ $<
+$(PRELOAD_OBJ): $(BUILD)/%.o: src/preload/%.c $(ALL_H) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(PRELOAD_INC) -c -o $@ $<
+$(SECCOMP_OBJ): $(BUILD)/%.o: src/seccomp/%.c $(ALL_H) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(SECCOMP_INC) -c -o $@ $<
+$(LAUNCHER_OBJ): $(BUILD)/%.o: src/launcher/%.c $(ALL_H) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(LAUNCHER_INC) -c -o $@ $<
 
 $(BUILD)/libsockshim-engine.a: $(ENGINE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIB): $(ENGINE_OBJ) $(SHIM_OBJ) src/sockshim.map
+$(LIB): $(ENGINE_OBJ) $(SHIM_OBJ) src/preload/sockshim.map
 	$(CC) -shared -o $@ $(ENGINE_OBJ) $(SHIM_OBJ) $(INIH_STATIC) \
-		-Wl,--version-script=src/sockshim.map -Wl,-z,now -Wl,-z,relro -ldl -lpthread $(SANFLAGS) $(LDFLAGS)
+		-Wl,--version-script=src/preload/sockshim.map -Wl,-z,now -Wl,-z,relro -ldl -lpthread $(SANFLAGS) $(LDFLAGS)
 
-# The launcher is a static PIE entered at sockshim_start (src/run.c): run
+# The launcher is a static PIE entered at sockshim_start (src/launcher/run.c): run
 # mode execs the command before the C library starts, so no dynamic loader
 # and no libc start-up run in between. run.o must call nothing (checked).
 # Each page it touches costs a fault: so no stack probes (they touch every
@@ -81,21 +109,18 @@ LAUNCHER_LDFLAGS ?= -static-pie -Wl,-e,sockshim_start
 endif
 endif
 
-$(BUILD)/run.o: src/run.c src/run.h | $(BUILD)
-	$(CC) $(ALL_CFLAGS) $(RUN_CFLAGS) -DLIBDIR='"$(LIBDIR)"' -c -o $@ src/run.c
+$(BUILD)/run.o: src/launcher/run.c src/launcher/run.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(RUN_CFLAGS) -DLIBDIR='"$(LIBDIR)"' -c -o $@ src/launcher/run.c
 	@if echo '$(LAUNCHER_LDFLAGS)' | grep -q sockshim_start && nm -u $@ | grep -v ' _start$$' | grep -q .; then \
 		echo "$@ calls out, but it runs before the C library starts:"; nm -u $@; rm -f $@; exit 1; fi
 
-# The seccomp supervisor (sockshim --seccomp): its own files, and the
-# preload's log, start-up and actions, reused as they are (not its hooks).
-SUP_SRC    := src/sfilter.c src/supcall.c src/supervise.c src/supserve.c src/optread.c src/supsend.c
-# sockshim report: reads decision logs, its own files
-SUP_SRC    += src/report.c src/report_parse.c src/report_tab.c
-SUP_OBJ    := $(SUP_SRC:src/%.c=$(BUILD)/%.o) $(filter-out $(BUILD)/shim.o $(BUILD)/accept.o $(BUILD)/hooks.o,$(SHIM_OBJ))
+# The launcher holds the seccomp supervisor and `sockshim report`, and the
+# shared log, start-up and actions, reused as they are (not the hooks).
+SUP_OBJ    := $(SECCOMP_OBJ) $(LAUNCHER_OBJ) $(ACT_OBJ)
 
-$(LAUNCHER): src/launcher.c $(BUILD)/run.o $(SUP_OBJ) $(BUILD)/libsockshim-engine.a src/*.h
-	$(CC) $(ALL_CFLAGS) -DSYSCONFDIR_TEXT='"$(SYSCONFDIR)/sockshim/sockshim.ini"' \
-		-o $@ src/launcher.c $(BUILD)/run.o $(SUP_OBJ) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) \
+$(LAUNCHER): src/launcher/launcher.c $(BUILD)/run.o $(SUP_OBJ) $(BUILD)/libsockshim-engine.a $(ALL_H)
+	$(CC) $(ALL_CFLAGS) $(LAUNCHER_INC) -DSYSCONFDIR_TEXT='"$(SYSCONFDIR)/sockshim/sockshim.ini"' \
+		-o $@ src/launcher/launcher.c $(BUILD)/run.o $(SUP_OBJ) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) \
 		$(LAUNCHER_LDFLAGS) -lpthread -ldl $(SANFLAGS) $(LDFLAGS)
 
 # The launcher at the top of the tree, as the README uses it.
@@ -113,9 +138,9 @@ UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit-%)
 PROBE_SRC  := $(wildcard tests/helpers/*.c)
 PROBE_BIN  := $(PROBE_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
-TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -Wno-missing-prototypes -Isrc $(INIH_CFLAGS) $(SANFLAGS)
+TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -Wno-missing-prototypes -Isrc/engine $(INIH_CFLAGS) $(SANFLAGS)
 
-$(BUILD)/tests/unit-%: tests/unit/%.c $(BUILD)/libsockshim-engine.a src/*.h
+$(BUILD)/tests/unit-%: tests/unit/%.c $(BUILD)/libsockshim-engine.a $(ALL_H)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libsockshim-engine.a $(INIH_STATIC) -lcmocka -lpthread
 
@@ -124,9 +149,9 @@ $(BUILD)/tests/%: tests/helpers/%.c
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -ldl
 
 # the log reader of `sockshim report`, against lines the shim's own logger writes
-$(BUILD)/tests/unit-report_parse: tests/unit/report_parse.c $(BUILD)/report_parse.o $(BUILD)/log.o $(BUILD)/logstart.o $(BUILD)/warnrate.o $(BUILD)/sink.o $(BUILD)/fdtab.o $(BUILD)/real.o $(BUILD)/libsockshim-engine.a src/*.h
+$(BUILD)/tests/unit-report_parse: tests/unit/report_parse.c $(BUILD)/report_parse.o $(BUILD)/log.o $(BUILD)/logstart.o $(BUILD)/warnrate.o $(BUILD)/sink.o $(BUILD)/fdtab.o $(BUILD)/real.o $(BUILD)/libsockshim-engine.a $(ALL_H)
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(filter %.o,$^) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) -lcmocka -lpthread -ldl
+	$(CC) $(TEST_CFLAGS) -Isrc/act -Isrc/launcher -o $@ $< $(filter %.o,$^) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) -lcmocka -lpthread -ldl
 
 # the random differential probe keeps its trace side in a header of its own;
 # it is never built with a sanitizer: it hands libc unreadable pointers on
@@ -134,7 +159,18 @@ $(BUILD)/tests/unit-report_parse: tests/unit/report_parse.c $(BUILD)/report_pars
 $(BUILD)/tests/diffrand: tests/helpers/diffrand.h
 $(BUILD)/tests/diffrand: TEST_CFLAGS := $(filter-out $(SANFLAGS),$(TEST_CFLAGS))
 
-tests-build: all $(UNIT_BIN) $(PROBE_BIN)
+# The engine stands alone: no file of src/engine includes a header from
+# elsewhere (its objects are built without -I flags, and this says so
+# plainly), and its objects with inih link into a shared object that may
+# leave no symbol undefined (-z defs): nothing from the other folders.
+check-engine: $(ENGINE_OBJ)
+	@bad=$$(grep -Hn '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' src/engine/*.[ch] | \
+		while IFS= read -r l; do h=$${l#*\"}; h=$${h%%\"*}; \
+		case $$h in */*) echo "$$l" ;; *) [ -f "src/engine/$$h" ] || echo "$$l" ;; esac; done); \
+	if [ -n "$$bad" ]; then echo "src/engine includes headers from outside it:"; echo "$$bad"; exit 1; fi
+	$(CC) -shared -Wl,-z,defs -o $(BUILD)/engine-alone.so $(ENGINE_OBJ) $(INIH_STATIC) -lpthread $(SANFLAGS) $(LDFLAGS)
+
+tests-build: all check-engine $(UNIT_BIN) $(PROBE_BIN)
 
 deps:
 	@tests/deps.sh

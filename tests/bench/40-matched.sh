@@ -7,7 +7,7 @@
 # into setsockopt (SO_REUSEADDR) + getsockopt(SO_NETNS_COOKIE) +
 # setsockopt(IP_BIND_ADDRESS_NO_PORT) + bind(SRC:0) +
 # setsockopt(IP_LOCAL_PORT_RANGE, one port) + connect + getsockname (the
-# port the kernel used) + setsockopt(IP_LOCAL_PORT_RANGE, 0) (src/actions.c,
+# port the kernel used) + setsockopt(IP_LOCAL_PORT_RANGE, 0) (src/act/actions.c,
 # window_checked: the window lies inside ip_local_port_range). The same
 # program without the shim, making exactly those calls by hand (matchconn
 # window: the same rotation from a random start, a taken port skipped the

@@ -84,7 +84,7 @@ measure() {
 dispatch "$@"
 
 inih_lib=$(pkg-config --variable=libdir inih 2>/dev/null)
-if ! cc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -I"$TOP/src" $(pkg-config --cflags inih 2>/dev/null) \
+if ! cc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -I"$TOP/src/engine" $(pkg-config --cflags inih 2>/dev/null) \
 	-o "$PB" "$TOP/tests/bench/engine/policybench.c" "$BUILD/libsockshim-engine.a" \
 	"${inih_lib:-/usr/lib}/libinih.a"; then
 	row "policy size: cannot build engine/policybench.c" - - - - FAIL

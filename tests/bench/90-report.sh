@@ -7,7 +7,7 @@
 # 2 MiB of it).
 #
 # How: awk writes the log (BENCH_REPORT_LINES, default 1000000) in the
-# format src/log.c writes: 50 processes of 5 programs (a start line each),
+# format src/act/log.c writes: 50 processes of 5 programs (a start line each),
 # then decisions from them in turn: every 10th denied (7 destinations),
 # every 10th rewritten, the others allowed to 100 ports; a warn
 # log-dropped line every 10,000 lines and a damaged line (cut short,

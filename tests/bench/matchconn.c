@@ -18,12 +18,12 @@
  *           port (EADDRNOTAVAIL at connect) is skipped on the same socket:
  *           what the shim does for `source = SRC`, `source_port = LO-HI`
  *           inside ip_local_port_range, `sockopt = SO_REUSEADDR=1`
- *           (src/actions.c, window_checked)
+ *           (src/act/actions.c, window_checked)
  *   noport  socket, setsockopt(SO_REUSEADDR, 1),
  *           setsockopt(IP_BIND_ADDRESS_NO_PORT, 1),
  *           setsockopt(IP_LOCAL_PORT_RANGE, 1-65535), bind(SRC:0), connect,
  *           accept4, close, close: what the shim does for `source = SRC`
- *           without source_port (src/actions.c, source_noport)
+ *           without source_port (src/act/actions.c, source_noport)
  *
  * The listener has SO_LINGER {1, 0}, which accepted sockets inherit, and
  * the accepted end is closed first: an abortive close (RST), so no 4-tuple

@@ -1,4 +1,4 @@
-# The fd table (src/fdtab.c) must not trust an entry whose fd was closed where
+# The fd table (src/act/fdtab.c) must not trust an entry whose fd was closed where
 # no hook saw it. A C program closes a socket with fclose(fdopen(fd)) (glibc
 # closes it internally) and a new, unbound TCP socket then arrives on the
 # same fd number where no hook sees it either: fcntl(F_DUPFD) or

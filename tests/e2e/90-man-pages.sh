@@ -1,10 +1,10 @@
 # The man pages doc/sockshim.1, doc/sockshim.ini.5 and doc/sockshim-log.5:
 #   all render with `man -l` at 80 columns, in the C and C.UTF-8 locales,
 #       without a single groff warning (man --warnings=w: every category);
-#   sockshim.ini.5 has a "KEY = ..." entry for every key of src/policy_keys.c's
+#   sockshim.ini.5 has a "KEY = ..." entry for every key of src/engine/policy_keys.c's
 #       pp_keys[] table and every [global] key, and names every socket option
-#       of src/names.c;
-#   sockshim.1 names every option and subcommand src/launcher.c and src/run.c accept
+#       of src/engine/names.c;
+#   sockshim.1 names every option and subcommand src/launcher/launcher.c and src/launcher/run.c accept
 #       (-p -l -v -n check explain --help --version at least), and its
 #       ENVIRONMENT section every SOCKSHIM_* variable that src/ reads;
 #   sockshim-log.5 has a section for every kind tests/helpers/logschema.py
@@ -58,11 +58,11 @@ expect_match "sockshim.1 renders its NAME" "$text1" '^NAME$'
 expect_match "sockshim.ini.5 renders its NAME" "$text5" '^NAME$'
 
 # ---- sockshim.ini.5: every key ----
-mapfile -t keys < <(sed -n '/pp_keys\[K_COUNT\] = {/,/^};/p' "$TOP/src/policy_keys.c" |
+mapfile -t keys < <(sed -n '/pp_keys\[K_COUNT\] = {/,/^};/p' "$TOP/src/engine/policy_keys.c" |
 	sed -n 's/^[[:space:]]*\[K_[A-Z_]*\] = { "\([a-z_]*\)".*/\1/p')
-mapfile -t globals < <(sed -n 's/.*global_keys\[\] = {\(.*\)};.*/\1/p' "$TOP/src/policy_keys.c" | tr -d ' "' | tr ',' '\n')
-check "keys[] of src/policy_keys.c parsed (${#keys[@]} keys)" test "${#keys[@]}" -ge 15
-check "global_keys[] of src/policy_keys.c parsed (${#globals[@]} keys)" test "${#globals[@]}" -ge 5
+mapfile -t globals < <(sed -n 's/.*global_keys\[\] = {\(.*\)};.*/\1/p' "$TOP/src/engine/policy_keys.c" | tr -d ' "' | tr ',' '\n')
+check "keys[] of src/engine/policy_keys.c parsed (${#keys[@]} keys)" test "${#keys[@]}" -ge 15
+check "global_keys[] of src/engine/policy_keys.c parsed (${#globals[@]} keys)" test "${#globals[@]}" -ge 5
 # the entries, not the examples
 entries5=$(printf '%s\n' "$text5" | sed '/^EXAMPLES$/,/^SEE ALSO$/d')
 absent=""
@@ -72,9 +72,9 @@ done
 expect_eq "sockshim.ini.5 has a 'KEY = ...' entry for every rule and [global] key" "${absent# }" ""
 expect_match "sockshim.ini.5 documents dry-run as a mode value" "$text5" 'mode = enforce \| dry-run'
 
-mapfile -t opts < <(sed -n 's/^[[:space:]]*{ "\([A-Z0-9_]*\)", .*/\1/p' "$TOP/src/names.c")
-check "socket options of src/names.c parsed (${#opts[@]})" test "${#opts[@]}" -ge 20
-expect_eq "sockshim.ini.5 names every socket option of src/names.c" "$(missing "${opts[@]}" <<<"$text5")" ""
+mapfile -t opts < <(sed -n 's/^[[:space:]]*{ "\([A-Z0-9_]*\)", .*/\1/p' "$TOP/src/engine/names.c")
+check "socket options of src/engine/names.c parsed (${#opts[@]})" test "${#opts[@]}" -ge 20
+expect_eq "sockshim.ini.5 names every socket option of src/engine/names.c" "$(missing "${opts[@]}" <<<"$text5")" ""
 
 # ---- sockshim-log.5: every kind and key the schema checker knows ----
 textlog=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$MANLOG" 2>/dev/null)
@@ -96,11 +96,11 @@ expect_eq "sockshim-log.5 has a section for each kind, naming its keys" "${absen
 expect_match "sockshim-log.5 names the keys of every line" "$textlog" '^       ts \(string\)'
 
 # ---- sockshim.1: every option, subcommand and variable ----
-# what src/launcher.c and its run mode (src/run.c) compare their arguments
+# what src/launcher/launcher.c and its run mode (src/launcher/run.c) compare their arguments
 # with, and what the brief names
-mapfile -t accepted < <({ grep -hoE '(strcmp|eq)\((a|w|argv\[[14]\]), "[^"]+"\)' "$TOP/src/launcher.c" "$TOP/src/run.c" |
+mapfile -t accepted < <({ grep -hoE '(strcmp|eq)\((a|w|argv\[[14]\]), "[^"]+"\)' "$TOP/src/launcher/launcher.c" "$TOP/src/launcher/run.c" |
 	sed -E 's/.*"([^"]+)"\)$/\1/'; printf '%s\n' -p -l -v -n check explain --help --version; } | sort -u)
-check "options of src/launcher.c and src/run.c parsed (${#accepted[@]})" test "${#accepted[@]}" -ge 11
+check "options of src/launcher/launcher.c and src/launcher/run.c parsed (${#accepted[@]})" test "${#accepted[@]}" -ge 11
 expect_eq "sockshim.1 names every launcher option and subcommand" "$(missing "${accepted[@]}" <<<"$text1")" ""
 options=$(section OPTIONS <<<"$text1")
 commands=$(section COMMANDS <<<"$text1")
@@ -117,7 +117,7 @@ done
 expect_eq "sockshim.1 has an OPTIONS or COMMANDS entry for each of them" "${absent# }" ""
 
 environment=$(section ENVIRONMENT <<<"$text1")
-mapfile -t vars < <(grep -ohE '"SOCKSHIM_[A-Z_]+"' "$TOP"/src/*.c "$TOP"/src/*.h | tr -d '"' | sort -u)
+mapfile -t vars < <(grep -ohE '"SOCKSHIM_[A-Z_]+"' "$TOP"/src/*/*.c "$TOP"/src/*/*.h | tr -d '"' | sort -u)
 check "SOCKSHIM_* variables of src/ found (${#vars[@]})" test "${#vars[@]}" -ge 6
 expect_eq "sockshim.1's ENVIRONMENT names every SOCKSHIM_* variable of src/" "$(missing "${vars[@]}" <<<"$environment")" ""
 expect_match "sockshim.1's ENVIRONMENT says AT_SECURE ignores them" "$environment" 'AT_SECURE'

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: arbitrary bytes as policy text, through the loader and
- * then through what the shim does with a loaded policy (shim.c's load()):
+ * then through what the shim does with a loaded policy (ready.c's load()):
  * environment overrides of [global], program binding, rotation seeding and
  * the host-scope cursors (which a parsed, not loaded, policy must refuse
  * without touching the file system), and the decision on a few operations.

@@ -72,9 +72,8 @@ CFLAGS_FUZZ="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=ad
 inih_libdir=$("$PKG_CONFIG" --variable=libdir inih 2>/dev/null)
 inih_static=${inih_libdir:+$inih_libdir/libinih.a}
 [ -f "${inih_static:-/nonexistent}" ] || inih_static=-l:libinih.a
-engine_src=$(sed -n 's/^ENGINE_SRC *:= *//p' "$top/Makefile")
-[ -n "$engine_src" ] || engine_src="src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/nameset.c src/glob.c src/policy.c src/policy_read.c src/policy_keys.c src/policy_rule.c src/shadow.c src/index.c src/engine.c src/rotate.c"
-engine_src="$engine_src src/report_parse.c" # the log reader of `sockshim report`
+engine_src=$(cd "$top" && echo src/engine/*.c) # the engine is its folder, as in the Makefile
+engine_src="$engine_src src/launcher/report_parse.c" # the log reader of `sockshim report`
 objs=()
 for s in $engine_src; do
 	o=$out/obj/$(basename "$s" .c).o
@@ -84,11 +83,11 @@ for s in $engine_src; do
 done
 # The harness is built without coverage instrumentation: its reference
 # code would only add noise to what guides the fuzzer, and cost time.
-$CLANG $CFLAGS_FUZZ -I"$top/src" -c -o "$out/obj/fuzz-common.o" "$top/tests/fuzz/common.c" ||
+$CLANG $CFLAGS_FUZZ -I"$top/src/engine" -I"$top/src/launcher" -c -o "$out/obj/fuzz-common.o" "$top/tests/fuzz/common.c" ||
 	{ echo "fuzz: cannot build tests/fuzz/common.c" >&2; exit 1; }
 for t in "${targets[@]}"; do
 	[ -f "$top/tests/fuzz/$t.c" ] || { echo "fuzz: no target '$t' (tests/fuzz/$t.c)" >&2; exit 2; }
-	$CLANG $CFLAGS_FUZZ -I"$top/src" -c -o "$out/obj/fuzz-$t.o" "$top/tests/fuzz/$t.c" &&
+	$CLANG $CFLAGS_FUZZ -I"$top/src/engine" -I"$top/src/launcher" -c -o "$out/obj/fuzz-$t.o" "$top/tests/fuzz/$t.c" &&
 		$CLANG -fsanitize=fuzzer,address,undefined -o "$out/$t" "$out/obj/fuzz-$t.o" "$out/obj/fuzz-common.o" \
 			"${objs[@]}" $inih_static || { echo "fuzz: cannot build $t" >&2; exit 1; }
 done

@@ -1,6 +1,6 @@
 /*
- * Unit tests of address conversion (src/addr.c) and the bounded formatter
- * (src/fmt.c): sockaddr length checks, endpoint parsing for `rewrite`,
+ * Unit tests of address conversion (src/engine/addr.c) and the bounded formatter
+ * (src/engine/fmt.c): sockaddr length checks, endpoint parsing for `rewrite`,
  * family conversion, RFC 5952 text for IPv6, JSON string escaping (and
  * UTF-8 kept valid), numbers against printf, RFC 3339 timestamps, and that
  * no formatter ever writes past its buffer, whatever the size, while

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the rule index (src/index.c): for random policies of many
+ * Unit tests of the rule index (src/engine/index.c): for random policies of many
  * rules (IPv4, IPv6 and IPv4-mapped CIDRs, ports, overlapping sets, rules
  * with no addr or port, every op and proto), the indexed decision is the
  * first rule that matches, as a walk over every rule finds it, for random

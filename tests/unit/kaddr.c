@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/kaddr.c: which addresses the kernel acts on for each
+ * Unit tests of src/engine/kaddr.c: which addresses the kernel acts on for each
  * socket family, type and call, and in what form the engine gets them.
  * The table is Linux's answer for each case (checked against a 6.x kernel
  * by tests/helpers/famgames.c in e2e test 46).

@@ -1,6 +1,6 @@
 /*
- * Unit tests of rule selection (src/engine.c) and program globs
- * (ss_glob_match in src/glob.c, ss_policy_bind_program in src/policy.c): first match wins
+ * Unit tests of rule selection (src/engine/engine.c) and program globs
+ * (ss_glob_match in src/engine/glob.c, ss_policy_bind_program in src/engine/policy.c): first match wins
  * in file order, each matcher (op, proto, family, addr, port, program) on
  * its own and together, CIDR boundaries for IPv4 and IPv6, IPv4-mapped
  * addresses, and a broken policy deciding nothing.

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the address and port sets (src/netset.c): what the builders
+ * Unit tests of the address and port sets (src/engine/netset.c): what the builders
  * accept, how they merge overlapping and adjacent ranges, lookups at range
  * edges, k-th port of a window, and a randomised comparison of 100000 CIDRs
  * (IPv4, IPv6 and IPv4-mapped) and of random port sets against brute-force

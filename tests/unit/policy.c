@@ -1,5 +1,5 @@
 /*
- * Unit tests of the policy loader (src/policy.c) against POLICY.md:
+ * Unit tests of the policy loader (src/engine/policy.c) against POLICY.md:
  * every rule and [global] key with the values it parses to, every error
  * class with its exact line and the key it names, the line reader's
  * features (comments, indentation, continued and very long lists, BOM,

@@ -1,8 +1,8 @@
 /*
  * Unit tests of the policy loader and of check's shadowing analysis at
- * scale: 100,000 rules. Duplicate rule names (src/nameset.c) are reported
+ * scale: 100,000 rules. Duplicate rule names (src/engine/nameset.c) are reported
  * with the FILE:LINE of the second one, first or last in the file; the
- * shadowing warnings (src/shadow.c) of a large policy come out exactly, with
+ * shadowing warnings (src/engine/shadow.c) of a large policy come out exactly, with
  * no rule's search cut short; and on random policies the analysis gives
  * what comparing every pair of rules gives. Both must also be near-linear:
  * each 100,000-rule step has a generous time bound (a quadratic load took

@@ -1,7 +1,7 @@
 /*
  * setup: the policy as a front end starts with it.
  *
- * The preload (shim.c) and the seccomp supervisor (supervise.c) find, read
+ * The preload (ready.c) and the seccomp supervisor (supervise.c) find, read
  * and report on the policy the same way: SOCKSHIM_POLICY or the default
  * file, the SOCKSHIM_* overrides, the log set up from both, every problem as
  * FILE:LINE: message on stderr (and in the log when it is a file or syslog),

@@ -1,8 +1,8 @@
 /*
  * hooks: the only symbols libsockshim.so exports (see sockshim.map). Each is
- * a one-line forwarder to shim.c, so the interposition surface can be read at
- * a glance. The constructor loads the policy early; every hook also works
- * before it has run.
+ * a one-line forwarder to a shim_X of shim.h, so the interposition surface
+ * can be read at a glance. The constructor loads the policy early; every
+ * hook also works before it has run.
  */
 #include <fcntl.h>
 #include <stdarg.h>

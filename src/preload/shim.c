@@ -1,6 +1,8 @@
 /*
  * shim: turn intercepted calls into engine operations and carry out the
- * decisions (see shim.h).
+ * decisions (see shim.h): the per-call screen, then the bodies of the hooks
+ * that decide or log (socket, bind, listen, connect, setsockopt, send*,
+ * close). Start-up is ready.c; the fd table's other calls are fdcalls.c.
  *
  * The hot path takes no lock and allocates nothing: the policy is loaded once
  * (from the constructor, or from the first hook that runs before it) into an
@@ -13,12 +15,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "actions.h"
@@ -32,160 +31,10 @@
 #include "log.h"
 #include "optlog.h"
 #include "peek.h"
+#include "ready.h"
 #include "real.h"
 #include "reload.h"
 #include "screen.h"
-#include "setup.h"
-
-enum { ST_NEW, ST_LOADING, ST_READY };
-
-static _Atomic int g_state = ST_NEW;
-/* The live policy (reload.h), each read once where one call must see one. */
-#define g_policy (ss_live()->policy) /* NULL: pass everything through */
-#define g_dry (ss_live()->dry)
-/* The debug log was asked for. A gate for the hot path only: whoever logs
- * still asks the log, which may have been turned off since. */
-#define g_debug (ss_live()->debug)
-/* The rule index, when it can tell a call no rule holds before anything
- * else is looked at (no debug log, no rule that holds every address). */
-#define g_screen (ss_live()->screen)
-
-/* ---- start-up ---- */
-
-static char exe_name[256];
-
-static const char *read_exe_name(void)
-{
-	char path[4096];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	if (n <= 0)
-		return NULL;
-	path[n] = '\0';
-	const char *b = ss_base_name(path);
-	if (strlen(b) >= sizeof(exe_name))
-		return NULL;
-	strcpy(exe_name, b);
-	return exe_name;
-}
-
-static void load(pid_t pid)
-{
-	struct ss_setup s;
-	ss_log_set_pid(pid);
-	peek_set_pid(pid);
-	int rc = ss_setup_load(&s);
-	if (rc == SS_EX_CONFIG)
-		_exit(SS_EX_CONFIG);
-	if (rc < 0)
-		return; /* out of memory at start-up: pass everything through, silently */
-	struct ss_policy *p = s.policy;
-	const char *program = program_invocation_short_name;
-	ss_policy_bind_program(p, program, read_exe_name());
-	ss_setup_started(&s, program, exe_name[0] ? exe_name : NULL, NULL);
-	ss_setup_rotation(&s);
-	ss_reload_start(&s, program, exe_name[0] ? exe_name : NULL, true, NULL);
-}
-
-static _Atomic pid_t g_loader_tid, g_loader_pid;
-
-/* Registered before the first load, which may come before our constructor (a
- * hook called from another library's constructor): a child forked while
- * another thread loads must load again, not inherit a load that never ends.
- * (A vfork child shares our memory; no handler runs there, and it passes
- * through until it execs.) */
-static void watch_forks(void)
-{
-	static _Atomic int once;
-	if (!atomic_exchange(&once, 1))
-		pthread_atfork(NULL, NULL, shim_after_fork_child);
-}
-
-/*
- * true once the policy is in place. The first hook to get here loads it.
- * Other threads wait for the load (a thread started by another library's
- * constructor must be pinned like any other). Only the loading thread itself
- * (a signal handler that interrupted the load) and a child forked in the
- * middle of a load pass through: waiting there would never end.
- */
-static bool ready_slow(int st)
-{
-	int saved = errno;
-	int expected = ST_NEW;
-	if (st == ST_NEW && atomic_compare_exchange_strong(&g_state, &expected, ST_LOADING)) {
-		pid_t pid = getpid();
-		atomic_store(&g_loader_pid, pid);
-		atomic_store(&g_loader_tid, gettid());
-		watch_forks();
-		load(pid);
-		atomic_store_explicit(&g_state, ST_READY, memory_order_release);
-		errno = saved;
-		return true;
-	}
-	pid_t me = gettid();
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	/* a load takes milliseconds; give up after a few seconds all the same */
-	for (long spins = 0;; spins++) {
-		if (atomic_load_explicit(&g_state, memory_order_acquire) == ST_READY) {
-			errno = saved;
-			return true;
-		}
-		/* the loader publishes its ids just after taking the load: 0 means
-		 * "not yet", not "someone else" */
-		pid_t lpid = atomic_load(&g_loader_pid);
-		if (atomic_load(&g_loader_tid) == me || (lpid && lpid != getpid()))
-			break;
-		sched_yield();
-		if ((spins & 1023) == 1023) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec - start.tv_sec > 5)
-				break;
-		}
-	}
-	errno = saved;
-	return false;
-}
-
-static inline bool ready(void)
-{
-	int st = atomic_load_explicit(&g_state, memory_order_acquire);
-	return st == ST_READY || ready_slow(st);
-}
-
-static inline bool idle(void)
-{
-	return ss_live()->idle; /* no rule to apply, no debug log: only libc, no bookkeeping */
-}
-
-void shim_after_fork_child(void)
-{
-	if (atomic_load(&g_state) == ST_LOADING) {
-		/* forked mid-load: the loading thread does not exist here; start over */
-		ss_setup_reset();
-		atomic_store(&g_loader_pid, 0);
-		atomic_store(&g_loader_tid, 0);
-		atomic_store(&g_state, ST_NEW);
-		return;
-	}
-	ss_log_set_pid(getpid());
-	peek_set_pid(getpid());
-	ss_reload_after_fork(); /* fresh rotation; the child's summary counts its own calls */
-}
-
-void shim_fini(void)
-{
-	if (atomic_load(&g_state) != ST_READY)
-		return;
-	int saved = errno;
-	ss_reload_summary(NULL);
-	errno = saved;
-}
-
-void shim_init(void)
-{
-	real_resolve_all();
-	ready();
-}
 
 /* ---- per-fd knowledge ---- */
 
@@ -364,6 +213,7 @@ static const struct sockaddr *target_sockaddr(const struct ss_addr *t, struct so
 	return (const struct sockaddr *)ss;
 }
 
+
 bool shim_plain_logged(void)
 {
 	/* g_debug is read only once the load that set it is seen done */
@@ -383,15 +233,6 @@ void shim_log_plain_line(const char *op, int fd, uint32_t ent, const struct ss_a
 				 addr, NULL, &a, false, rc, err, NULL, 0 };
 	ss_log_decision(SS_LEVEL_DEBUG, &d);
 	errno = err;
-}
-
-/* A debug line for a call that makes no decision (socket, close...), gated
- * inline: the hot path makes no call unless the debug log may be on. */
-static inline void log_plain(const char *op, int fd, uint32_t ent, const struct ss_addr *addr, const char *extra, int rc, int err)
-{
-	/* g_debug is read only once the load that set it is seen done */
-	if (atomic_load_explicit(&g_state, memory_order_acquire) != ST_READY || g_debug)
-		shim_log_plain_line(op, fd, ent, addr, extra, rc, err);
 }
 
 /* ---- the operations ---- */
@@ -841,35 +682,6 @@ int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	return (int)sent;
 }
 
-int shim_fcntl(int fd, int cmd, void *arg, int is64)
-{
-	int rc = is64 ? real_fcntl64(fd, cmd, arg) : real_fcntl(fd, cmd, arg);
-	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
-		int saved = errno;
-		fdtab_set(rc, fdtab_get(fd)); /* the same socket, with what we know of it */
-		optlog_copy(fd, rc);
-		errno = saved;
-	}
-	return rc;
-}
-
-int shim_fclose(FILE *fp)
-{
-	/* glibc closes the fd inside fclose, where no close hook sees it */
-	int fd = fp ? fileno(fp) : -1; /* a bad FILE * crashes in libc all the same */
-	if (fd >= 0)
-		fdtab_clear(fd);
-	return real_fclose(fp);
-}
-
-pid_t shim_fork_raw(void)
-{
-	pid_t pid = real__Fork();
-	if (pid == 0)
-		shim_after_fork_child();
-	return pid;
-}
-
 int shim_close(int fd)
 {
 	if (idle())
@@ -881,49 +693,4 @@ int shim_close(int fd)
 	if (e & (FD_TCP | FD_UDP))
 		log_plain("close", fd, e, NULL, NULL, rc, errno);
 	return rc;
-}
-
-int shim_dup(int fd)
-{
-	int rc = real_dup(fd);
-	if (rc >= 0) {
-		fdtab_set(rc, fdtab_get(fd));
-		optlog_copy(fd, rc);
-	}
-	return rc;
-}
-
-int shim_dup2(int fd, int fd2)
-{
-	int rc = real_dup2(fd, fd2);
-	if (rc >= 0 && fd != fd2) {
-		fdtab_set(fd2, fdtab_get(fd));
-		optlog_copy(fd, fd2);
-	}
-	return rc;
-}
-
-int shim_dup3(int fd, int fd2, int flags)
-{
-	int rc = real_dup3(fd, fd2, flags);
-	if (rc >= 0) {
-		fdtab_set(fd2, fdtab_get(fd));
-		optlog_copy(fd, fd2);
-	}
-	return rc;
-}
-
-int shim_close_range(unsigned int first, unsigned int last, int flags)
-{
-	int rc = real_close_range(first, last, flags);
-	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
-		fdtab_clear_range(first, last);
-	return rc;
-}
-
-void shim_closefrom(int lowfd)
-{
-	if (lowfd >= 0)
-		fdtab_clear_range((unsigned)lowfd, ~0U);
-	real_closefrom(lowfd);
 }
