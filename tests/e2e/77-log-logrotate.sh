@@ -99,8 +99,18 @@ rm -f "$T/stop"
 SOCKSHIM_LOG=file:$log SOCKSHIM_POLICY=$pol LD_PRELOAD=$SHIM python3 "$T/client.py" 9000 "$T/stop" "$T/client.out" &
 client=$!
 sleep 1
-mv "$log" "$log.1"
-ln -s "$T/victim" "$log"
+# (in one step, renameat2 RENAME_EXCHANGE: with a plain mv then ln -s, the
+# shim's once-a-second check may fall between the two and create the file)
+ln -s "$T/victim" "$T/sym.tmp"
+python3 - "$T/sym.tmp" "$log" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+nr = {"x86_64": 316, "aarch64": 276, "i686": 353}[os.uname().machine]
+if libc.syscall(nr, AT_FDCWD, sys.argv[1].encode(), AT_FDCWD, sys.argv[2].encode(), RENAME_EXCHANGE):
+    sys.exit("renameat2: " + os.strerror(ctypes.get_errno()))
+PY
+mv "$T/sym.tmp" "$log.1"
 sleep 3
 touch "$T/stop"
 wait "$client"
