@@ -88,7 +88,7 @@ $(BUILD)/run.o: src/run.c src/run.h | $(BUILD)
 
 # The seccomp supervisor (sockshim --seccomp): its own files, and the
 # preload's log, start-up and actions, reused as they are (not its hooks).
-SUP_SRC    := src/sfilter.c src/supcall.c src/supervise.c src/supserve.c src/optread.c src/supsend.c
+SUP_SRC    := src/sfilter.c src/supcall.c src/suptarget.c src/suppin.c src/supconnect.c src/supsendto.c src/supervise.c src/supserve.c src/optread.c src/supsend.c
 # sockshim report: reads decision logs, its own files
 SUP_SRC    += src/report.c src/report_parse.c src/report_tab.c
 SUP_OBJ    := $(SUP_SRC:src/%.c=$(BUILD)/%.o) $(filter-out $(BUILD)/shim.o $(BUILD)/accept.o $(BUILD)/hooks.o,$(SHIM_OBJ))
