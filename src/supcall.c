@@ -139,9 +139,56 @@ static const struct ss_rule *decide(struct job *j)
  * TCP/UDP socket, an address the kernel will refuse on its own or cannot
  * read): it continues untouched.
  */
+static int v6only_off(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+/*
+ * Could a rule decide a call to the address in j->raw, whatever socket it
+ * is made on? Asked before the socket is duplicated, so that a call no
+ * rule can match costs no pidfd_getfd, getsockopt or close: each kind of
+ * socket the kernel would take the address on (TCP or UDP, AF_INET or
+ * AF_INET6, IPV6_V6ONLY off: the widest reading) is put to the engine. A
+ * `program` rule needs the target's names (read from /proc per call) and
+ * the debug level logs every call with its socket's kind: then the socket
+ * is always asked.
+ */
+static bool may_match(const struct job *j, enum ss_op op)
+{
+	if (!g_policy)
+		return false;
+	if (g_programs || ss_log_enabled(SS_LEVEL_DEBUG))
+		return true;
+	static const unsigned protos[2] = { SS_PROTO_TCP, SS_PROTO_UDP }, fams[2] = { SS_FAM_V4, SS_FAM_V6 };
+	for (int p = 0; p < 2; p++) {
+		for (int f = 0; f < 2; f++) {
+			struct ss_addr a;
+			if (!ss_kernel_addr(&a, op, protos[p], fams[f], (const struct sockaddr *)&j->raw, j->rawlen, NULL,
+					    NULL))
+				continue;
+			struct ss_callsite s = { op, protos[p], fams[f], &a, NULL, NULL, v6only_off, NULL };
+			if (ss_decide_call(g_policy, &s, NULL))
+				return true;
+		}
+	}
+	return false;
+}
+
 bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 {
 	struct ss_call *c = &j->c;
+	if (op != SS_OP_LISTEN) {
+		if (salen > sizeof(struct sockaddr_storage) || salen < sizeof(sa_family_t))
+			return false;
+		j->rawlen = (socklen_t)salen;
+		memset(&j->raw, 0, sizeof(j->raw));
+		if (!target_read(j->pid, sa, &j->raw, j->rawlen))
+			return false; /* the kernel's EFAULT */
+		if (!may_match(j, op))
+			return false;
+	}
 	if (j->fd < 0)
 		j->fd = target_fd(j->pid, j->tfd);
 	if (j->fd < 0)
@@ -173,12 +220,6 @@ bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 		if (pin.has_app)
 			c->app = pin.app;
 	} else {
-		if (salen > sizeof(struct sockaddr_storage) || salen < sizeof(sa_family_t))
-			return false;
-		j->rawlen = (socklen_t)salen;
-		memset(&j->raw, 0, sizeof(j->raw));
-		if (!target_read(j->pid, sa, &j->raw, j->rawlen))
-			return false; /* the kernel's EFAULT */
 		/* as the kernel reads it for this socket; what it refuses is its own to answer */
 		if (!ss_kernel_addr(&c->app, op, c->proto, c->family, (struct sockaddr *)&j->raw, j->rawlen, fdtab_ask_v6only, &j->fd))
 			return false;
