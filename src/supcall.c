@@ -16,7 +16,9 @@
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +48,14 @@
 #include "suppin.h"
 #include "supsend.h"
 #include "suptarget.h"
+
+/* 6.6; glibc 2.36's kernel headers lack them */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1u
+#endif
 
 int g_notify = -1;
 uint64_t g_netns;       /* our network namespace's cookie (0: unknown) */
@@ -350,90 +360,82 @@ const struct sockaddr *dest(struct job *j, struct sockaddr_storage *ss, socklen_
 }
 
 /*
- * Workers: threads kept for calls that may block, so the loop goes on
- * answering. A thread per call would cost more than the call itself on
- * loopback (creating and ending one: ~10 system calls and a wake-up of
- * another CPU); kept threads wait on a queue and end after WORKER_IDLE_S
- * seconds without work. At most SUPCALL_MAX_WORKERS; beyond that, or when
- * no thread can be made, the call is carried out in the loop.
+ * Threads: one at a time holds the receiving role (it alone calls RECV and
+ * begins calls, so the pidfd cache and the receive buffer need no lock). A
+ * call that may block is carried out by the thread that received it, on a
+ * warm cache and at once; before it starts, the role passes to a parked
+ * thread, or to a new one, so the others' calls go on being answered.
+ * Handing a call to a waiting worker instead put a wake-up of another CPU
+ * before every blocking connect. A thread done with its call takes the
+ * role back if it is free (no one else woke for it yet), else parks; a
+ * thread parked for WORKER_IDLE_S seconds ends. At most SUPCALL_MAX_WORKERS
+ * threads; beyond that, the call blocks the receiver as a loop would.
  */
 #define WORKER_IDLE_S 10
 
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
-static struct job *q_head, *q_tail;
-static unsigned q_len, n_workers, n_idle;
+static bool role_free;            /* no thread holds the receiving role */
+static unsigned n_threads, n_parked;
+static bool g_threaded;           /* supcall_start's threads run */
+static _Thread_local bool gave_role; /* this thread passed the role on */
 
-static void *worker(void *arg)
+static void *receiver(void *arg);
+
+static bool add_thread(void)
 {
-	(void)arg;
-	pthread_mutex_lock(&q_lock);
-	for (;;) {
-		while (!q_head) {
-			struct timespec until;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_sec += WORKER_IDLE_S;
-			n_idle++;
-			int e = pthread_cond_timedwait(&q_cond, &q_lock, &until);
-			n_idle--;
-			if (e == ETIMEDOUT && !q_head) {
-				n_workers--;
-				pthread_mutex_unlock(&q_lock);
-				return NULL;
-			}
-		}
-		struct job *j = q_head;
-		q_head = j->next;
-		if (!q_head)
-			q_tail = NULL;
-		q_len--;
-		pthread_mutex_unlock(&q_lock);
-		j->run(j);
-		pthread_mutex_lock(&q_lock);
-	}
+	pthread_attr_t at;
+	pthread_t t;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 256 * 1024);
+	bool ok = pthread_create(&t, &at, receiver, NULL) == 0;
+	pthread_attr_destroy(&at);
+	return ok;
 }
 
-/* A new worker; false when none can be made. Called with q_lock held. */
-static bool add_worker(void)
+/* After a call this thread gave the role away for: take it back or park.
+ * false: parked too long, the thread ends. */
+static bool retake_role(void)
 {
-	static pthread_attr_t at;
-	static bool at_ready;
-	if (!at_ready) {
-		pthread_attr_init(&at);
-		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&at, 256 * 1024);
-		at_ready = true;
+	pthread_mutex_lock(&q_lock);
+	while (!role_free) {
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += WORKER_IDLE_S;
+		n_parked++;
+		int e = pthread_cond_timedwait(&q_cond, &q_lock, &until);
+		n_parked--;
+		if (e == ETIMEDOUT && !role_free) {
+			n_threads--;
+			pthread_mutex_unlock(&q_lock);
+			return false;
+		}
 	}
-	pthread_t t;
-	if (pthread_create(&t, &at, worker, NULL) != 0)
-		return false;
-	n_workers++;
+	role_free = false;
+	pthread_mutex_unlock(&q_lock);
+	gave_role = false;
 	return true;
 }
 
-/* Run fn(j) here when the socket cannot block, else in a worker thread. */
+/* Run fn(j); when the socket may block, the receiving role first goes to
+ * another thread. */
 void carry_out(struct job *j, void (*fn)(struct job *))
 {
 	int fl = fcntl(j->fd, F_GETFL);
 	bool may_block = j->c.proto == SS_PROTO_TCP && fl >= 0 && !(fl & O_NONBLOCK);
-	if (may_block) {
+	if (may_block && g_threaded && !gave_role) {
 		pthread_mutex_lock(&q_lock);
-		/* an idle worker for each queued call, or a new one */
-		bool taken = n_idle > q_len || (n_workers < SUPCALL_MAX_WORKERS && add_worker());
-		if (taken) {
-			j->run = fn;
-			j->next = NULL;
-			if (q_tail)
-				q_tail->next = j;
-			else
-				q_head = j;
-			q_tail = j;
-			q_len++;
+		bool passed = false;
+		if (n_parked) {
+			role_free = passed = true;
 			pthread_cond_signal(&q_cond);
+		} else if (n_threads < SUPCALL_MAX_WORKERS && add_thread()) {
+			n_threads++; /* it starts holding the role */
+			passed = true;
 		}
 		pthread_mutex_unlock(&q_lock);
-		if (taken)
-			return;
+		gave_role = passed;
 	}
 	fn(j);
 }
@@ -466,22 +468,26 @@ void supcall_setup(int notify_fd, struct ss_policy *p, bool dry_run)
 		g_notif_size = sz.seccomp_notif;
 }
 
-bool supcall_handle(void)
+/* RECV's outcome: a call handled, none (ENOENT: its caller gone already,
+ * or no process left to call), or the fd failed. */
+enum { GOT, NONE, BROKEN };
+
+static int receive_one(void)
 {
 	static union {
 		struct seccomp_notif n;
 		char bytes[512];
-	} buf;
+	} buf; /* one receiving thread at a time (supcall.h) */
 	if (g_notif_size > sizeof(buf))
-		return false;
+		return BROKEN;
 	memset(&buf, 0, g_notif_size);
 	if (ioctl(g_notify, SECCOMP_IOCTL_NOTIF_RECV, &buf) < 0)
-		return errno == EINTR || errno == ENOENT; /* ENOENT: the caller is gone already */
+		return errno == EINTR ? GOT : errno == ENOENT ? NONE : BROKEN;
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j) {
 		struct job tmp = { .id = buf.n.id };
 		answer(&tmp, 0, 0, true);
-		return true;
+		return GOT;
 	}
 	j->id = buf.n.id;
 	j->pid = (pid_t)buf.n.pid;
@@ -499,5 +505,64 @@ bool supcall_handle(void)
 	case SYS_sendmmsg: on_sendmmsg(j); break;
 	default: pass(j); break;
 	}
+	return GOT;
+}
+
+bool supcall_handle(void)
+{
+	ss_reload_tick(); /* a changed policy file decides the calls from now on */
+	return receive_one() != BROKEN;
+}
+
+/*
+ * The receiving thread: RECV blocks until a call comes, so a call costs no
+ * poll; with SYNC_WAKE_UP the target's call wakes this thread on the
+ * target's CPU (which then waits for the answer) and the answer wakes the
+ * target on ours, instead of each wake-up going to the other core. Only
+ * since 6.6 does a RECV end when no process carries the filter any more
+ * (ENOENT then; before, the loop's POLLHUP ends the process).
+ */
+static _Atomic bool g_broken;
+
+static bool hung_up(void)
+{
+	struct pollfd pf = { g_notify, 0, 0 };
+	return poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+static void *receiver(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		ss_reload_tick();
+		int got = receive_one();
+		if (got == BROKEN) {
+			atomic_store(&g_broken, true);
+			kill(getpid(), SIGCHLD); /* wakes the loop (its signalfd) */
+			return NULL;
+		}
+		if (gave_role && !retake_role())
+			return NULL;
+		if (got == NONE && hung_up())
+			return NULL;
+	}
+}
+
+bool supcall_start(void)
+{
+	/* 6.6: wake-ups of either side on the waker's CPU; an older kernel refuses it (EINVAL) */
+	uint64_t sync = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+	ioctl(g_notify, SECCOMP_IOCTL_NOTIF_SET_FLAGS, sync);
+	g_threaded = true;
+	n_threads = 1;
+	if (!add_thread()) {
+		g_threaded = false;
+		return false;
+	}
 	return true;
+}
+
+bool supcall_broken(void)
+{
+	return atomic_load(&g_broken);
 }

@@ -31,8 +31,6 @@ struct job {
 	/* sends */
 	int flags;
 	struct ss_payload p; /* what it sends (supsend.h) */
-	void (*run)(struct job *);
-	struct job *next;   /* in the workers' queue */
 };
 
 extern int g_notify;
