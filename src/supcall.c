@@ -427,14 +427,16 @@ void carry_out(struct job *j, void (*fn)(struct job *))
 	if (may_block && g_threaded && !gave_role) {
 		pthread_mutex_lock(&q_lock);
 		bool passed = false;
+		bool wake = false;
 		if (n_parked) {
-			role_free = passed = true;
-			pthread_cond_signal(&q_cond);
+			role_free = passed = wake = true;
 		} else if (n_threads < SUPCALL_MAX_WORKERS && add_thread()) {
 			n_threads++; /* it starts holding the role */
 			passed = true;
 		}
 		pthread_mutex_unlock(&q_lock);
+		if (wake) /* after the unlock: the woken thread does not wait for the mutex */
+			pthread_cond_signal(&q_cond);
 		gave_role = passed;
 	}
 	fn(j);

@@ -12,6 +12,7 @@
 #include "suppin.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,6 +21,9 @@
 #define PINS 1024
 static struct pin pins[PINS];
 static pthread_mutex_t pins_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Was anything ever pinned? Until then a lookup costs no fstat (a program
+ * whose rules pin nothing, such as a TCP `source`, never fills the table). */
+static _Atomic bool any_pin;
 
 uint64_t inode_of(int fd)
 {
@@ -65,6 +69,8 @@ static struct pin *pin_slot(uint64_t ino, bool make)
 struct pin pin_get(int fd)
 {
 	struct pin out = { 0 };
+	if (!atomic_load_explicit(&any_pin, memory_order_acquire))
+		return out;
 	uint64_t ino = inode_of(fd);
 	if (!ino)
 		return out;
@@ -93,6 +99,7 @@ void pin_put(int fd, uint32_t ent, const struct ss_addr *app, bool opaque)
 	uint64_t ino = inode_of(fd);
 	if (!ino)
 		return;
+	atomic_store_explicit(&any_pin, true, memory_order_release);
 	pthread_mutex_lock(&pins_lock);
 	struct pin *p = pin_slot(ino, true);
 	if (locks)
