@@ -27,8 +27,18 @@
 /* p: the usable policy, or NULL (every call continues; debug lines only). */
 void supcall_setup(int notify_fd, struct ss_policy *p, bool dry_run);
 
-/* Receive and answer one notification. false when the notification fd
- * itself failed (not when one call did). */
+/* Start the thread that receives and answers the notifications (blocking
+ * in RECV; SYNC_WAKE_UP set where the kernel has it). false when no thread
+ * could be made: the caller then polls and calls supcall_handle. */
+bool supcall_start(void);
+
+/* Has the receiving thread found the notification fd itself failing? It
+ * then ended, and raised SIGCHLD to wake the loop. */
+bool supcall_broken(void);
+
+/* Receive and answer one notification, in the caller. false when the
+ * notification fd itself failed (not when one call did). Not while the
+ * receiving thread runs. */
 bool supcall_handle(void);
 
 #endif

@@ -198,17 +198,18 @@ _Noreturn void supserve_run(char **argv, const struct sfilter_want *w, struct ss
 	ss_log_event(SS_LEVEL_DEBUG, "supervise", "target", cpid, "calls", traps, NULL);
 
 	supcall_setup(notify, p, dry_run);
+	/* a thread receives the calls; this loop waits for POLLHUP and SIGCHLD */
+	bool threaded = supcall_start();
 	bool done = false, hup = false, summed = false;
-	struct pollfd pf[2] = { { notify, POLLIN, 0 }, { cfd, POLLIN, 0 } };
+	struct pollfd pf[2] = { { notify, threaded ? 0 : POLLIN, 0 }, { cfd, POLLIN, 0 } };
 	for (;;) {
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (pf[0].revents & POLLIN) {
-			ss_reload_tick(); /* a changed policy file decides the calls from now on */
-			if (!supcall_handle()) {
+		if ((threaded && pf[0].fd >= 0 && supcall_broken()) || (pf[0].revents & POLLIN)) {
+			if (threaded || !supcall_handle()) {
 				/* the fd is broken: closing it makes the calls
 				 * sent from now on fail (ENOSYS) instead of
 				 * waiting forever */

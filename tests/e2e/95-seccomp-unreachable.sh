@@ -41,7 +41,7 @@ wait_peers tcp 4
 expect_eq "non-dumpable client: the server sees 127.0.0.1" "$(peers tcp | tail -3 | cut -d' ' -f1 | sort -u)" 127.0.0.1
 expect_eq "non-dumpable client: one warning for three calls" "$(grep -c ' warn unreachable ' "$T/nd.log")" 1
 expect_match "the warning names the refused call, the errno and the reason" "$(cat "$T/nd.log")" \
-	' warn unreachable target=[0-9]+ call=pidfd_getfd errno=EPERM msg=.*non-dumpable.*continue untouched'
+	' warn unreachable target=[0-9]+ call=(process_vm_readv|pidfd_getfd) errno=EPERM msg=.*non-dumpable.*continue untouched'
 check "non-dumpable client: no decision logged" bash -c "! grep -q ' connect fd=' '$T/nd.log'"
 
 out=$(sup "$P" "$T/nodump" -d 127.0.0.1 9000 2>"$T/cap.log")

@@ -1,0 +1,284 @@
+/*
+ * supconnect: the supervisor's connect, bind, listen and setsockopt
+ * handlers (see supjob.h).
+ *
+ * A connect's socket stays "adopted" for actions.c (its history unknown)
+ * but where begin learned it; its options stay unknown but for a connect
+ * from a window of source ports: there they are read back from the kernel
+ * (optread.h) into optlog's record for our duplicate, so that actions.c
+ * can retry a taken 4-tuple on a fresh socket exactly as the preload does;
+ * the supervisor then puts that socket in the target at the program's fd
+ * number (SECCOMP_IOCTL_NOTIF_ADDFD), for a blocking connect from a window
+ * the kernel cannot check (actions.h); as with the preload's dup3, what
+ * referred to the old socket does not follow. A checked window is retried
+ * on the program's own socket, through our duplicate of it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actions.h"
+#include "connstate.h"
+#include "fdtab.h"
+#include "fmt.h"
+#include "log.h"
+#include "names.h"
+#include "optlog.h"
+#include "optread.h"
+#include "supjob.h"
+#include "suppin.h"
+#include "suptarget.h"
+
+/* ---- a connect retried on a fresh socket ---- */
+
+static void record_opt(void *ctx, int level, int name, const void *val, socklen_t len)
+{
+	optlog_record(*(const int *)ctx, level, name, val, len);
+}
+
+/*
+ * Before a connect from explicit ports of a window, which actions.c retries
+ * on a fresh socket when a port's 4-tuple is taken: record the program's
+ * options, read back (optread.h), in optlog under our duplicate's fd
+ * number, as the preload records them while they are set. Not for a
+ * socket that is bound already (it is never re-bound), that may carry an
+ * option optread cannot read back, or whose network namespace or owner is
+ * not ours (the fresh socket is made here, so it would be ours): with no
+ * record, a taken 4-tuple is the kernel's error (noretry=options-unknown).
+ * Returns the socket's inode when prepared, to tell afterwards whether it
+ * was replaced; else 0.
+ */
+static uint64_t prepare_retry(struct job *j)
+{
+	struct ss_call *c = &j->c;
+	const struct ss_rule *r = c->rule;
+	if (!g_window || !r->has_source_port || !ss_act_may_replace(c) || (c->ent & (FD_BOUND | FD_ADOPTED)))
+		return 0; /* bound already (learned in begin) */
+	struct stat st;
+	uint64_t cookie = 0;
+	socklen_t l = sizeof(cookie);
+	if (fstat(j->fd, &st) < 0 || st.st_uid != g_euid || !g_netns ||
+	    getsockopt(j->fd, SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &l) < 0 || cookie != g_netns)
+		return 0;
+	if (pin_opaque((uint64_t)st.st_ino))
+		return 0;
+	optlog_start(j->fd);
+	if (optread_diff(j->fd, c->family == SS_FAM_V6, c->proto == SS_PROTO_TCP, record_opt, &j->fd) < 0) {
+		optlog_forget(j->fd);
+		return 0;
+	}
+	return (uint64_t)st.st_ino;
+}
+
+
+/* The socket actions.c put in place of our duplicate, installed at the
+ * target's fd number (which closes the target's spoiled one): the program
+ * sees one connect on its own fd. 0 or -1 with errno. */
+static int replace_in_target(struct job *j)
+{
+	struct seccomp_notif_addfd a;
+	memset(&a, 0, sizeof(a));
+	a.id = j->id;
+	a.flags = SECCOMP_ADDFD_FLAG_SETFD;
+	a.srcfd = (uint32_t)j->fd;
+	a.newfd = (uint32_t)j->tfd;
+	a.newfd_flags = target_cloexec(j->pid, j->tfd) ? O_CLOEXEC : 0;
+	int rc;
+	while ((rc = ioctl(g_notify, SECCOMP_IOCTL_NOTIF_ADDFD, &a)) < 0 && errno == EINTR) {
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static void do_connect(struct job *j)
+{
+	struct sockaddr_storage ss;
+	socklen_t tl;
+	const struct sockaddr *ta = dest(j, &ss, &tl);
+	uint64_t ino = prepare_retry(j);
+	int rc = ss_act_connect(&j->c, &j->to, ta, tl);
+	int err = errno;
+	gave_address(j, rc == 0 || err == EINPROGRESS);
+	if (ino && inode_of(j->fd) != ino && replace_in_target(j) < 0) {
+		/* the target went away, or has no room for it: its own socket
+		 * is bound to a taken port and cannot connect */
+		struct fmt f;
+		char v[48];
+		fmt_init(&f, v, sizeof(v));
+		fmt_str(&f, "retry:");
+		fmt_str(&f, ss_errno_name(errno));
+		ss_actions_add(&j->c.acts, "failed", v);
+		j->c.failed = true;
+		rc = -1;
+		err = EADDRNOTAVAIL;
+	}
+	finish(j, rc, err);
+}
+
+static void do_plain_connect(struct job *j)
+{
+	struct sockaddr_storage ss;
+	socklen_t tl;
+	const struct sockaddr *ta = dest(j, &ss, &tl);
+	int rc = connect(j->fd, ta, tl);
+	int err = rc < 0 ? errno : 0;
+	log_call(j, rc, err, false);
+	answer(j, rc, err, false);
+	job_free(j);
+}
+
+void on_connect(struct job *j)
+{
+	if (!begin(j, SS_OP_CONNECT, j->args[1], j->args[2]) || !j->c.rule)
+		return pass(j);
+	struct ss_call *c = &j->c;
+	if (c->proto == SS_PROTO_TCP && !ss_tcp_connect_is_new(j->fd)) {
+		/* A repeat (a non-blocking connect asked again, or a call the
+		 * kernel restarts after a signal): not a decision (a debug line);
+		 * only the redirect is kept, so it goes where the first went. */
+		const struct ss_rule *r = c->rule;
+		unmatch(j);
+		if (c->dry || !r->has_rewrite)
+			return pass(j);
+		c->rule = r;
+		bool ok = ss_act_rewrite(c, &j->to);
+		c->rule = NULL;
+		if (!ok)
+			return pass(j);
+		j->rewritten = true;
+		if (!still_valid(j))
+			return drop(j);
+		return carry_out(j, do_plain_connect);
+	}
+	if (denied(j) || !rewrite(j))
+		return;
+	ss_act_sockopts(c);
+	if (!still_valid(j))
+		return drop(j);
+	carry_out(j, do_connect);
+}
+
+/* ---- bind, listen ---- */
+
+void on_bind(struct job *j)
+{
+	if (!begin(j, SS_OP_BIND, j->args[1], j->args[2]) || !j->c.rule)
+		return pass(j);
+	struct ss_call *c = &j->c;
+	if (denied(j) || !rewrite(j))
+		return;
+	ss_act_reuse(c);
+	ss_act_sockopts(c);
+	if (!still_valid(j))
+		return drop(j);
+	struct sockaddr_storage ss;
+	socklen_t tl;
+	const struct sockaddr *ta = dest(j, &ss, &tl);
+	int rc = bind(j->fd, ta, tl);
+	int err = errno;
+	if (rc == 0 && j->rewritten)
+		pin_put(j->fd, 0, &c->app, false); /* listen decides on what the program asked for */
+	finish(j, rc, err);
+}
+
+void on_listen(struct job *j)
+{
+	if (!begin(j, SS_OP_LISTEN, 0, 0) || !j->c.rule)
+		return pass(j);
+	struct ss_call *c = &j->c;
+	struct ss_addr local;
+	socklen_t ll = j->rawlen;
+	bool unbound = ss_addr_from_sockaddr(&local, (struct sockaddr *)&j->raw, ll) && local.port == 0 && ss_addr_is_any(&local);
+	if (denied(j))
+		return;
+	ss_act_reuse(c);
+	ss_act_sockopts(c);
+	if (c->rule->has_rewrite) {
+		if (!unbound) {
+			ss_actions_add(&c->acts, "skip", "rewrite-bound");
+		} else {
+			if (!rewrite(j))
+				return;
+			if (j->rewritten) {
+				if (!still_valid(j))
+					return drop(j);
+				struct sockaddr_storage ss;
+				socklen_t tl = ss_addr_to_sockaddr(&j->to, &ss);
+				if (bind(j->fd, (struct sockaddr *)&ss, tl) < 0)
+					return finish(j, -1, errno);
+			}
+		}
+	}
+	if (!still_valid(j))
+		return drop(j);
+	int rc = listen(j->fd, (int)j->args[1]);
+	finish(j, rc, errno);
+}
+
+/* ---- setsockopt: the program cannot undo a pinned reuse flag ---- */
+
+static bool readable_opt(int level, int name)
+{
+	int names[48];
+	unsigned n = optread_names(level, names, 48);
+	for (unsigned i = 0; i < n; i++)
+		if (names[i] == name)
+			return true;
+	return false;
+}
+
+void on_setsockopt(struct job *j)
+{
+	int level = (int)j->args[1], name = (int)j->args[2];
+	int v;
+	if (g_window && !readable_opt(level, name)) {
+		/* sent because a retry could not copy it: remember the socket
+		 * (whether or not the call succeeds: the safe side) */
+		j->fd = target_fd(j->pid, j->tfd);
+		if (j->fd >= 0)
+			pin_put(j->fd, 0, NULL, true);
+		return pass(j);
+	}
+	if (level != SOL_SOCKET || (name != SO_REUSEADDR && name != SO_REUSEPORT) || j->args[4] < sizeof(int))
+		return pass(j);
+	j->fd = target_fd(j->pid, j->tfd);
+	if (j->fd < 0 || !target_read(j->pid, j->args[3], &v, sizeof(v)))
+		return pass(j);
+	struct pin pin = pin_get(j->fd);
+	unsigned lock = (pin.locks >> (name == SO_REUSEADDR ? FD_RA_SHIFT : FD_RP_SHIFT)) & 3u;
+	bool on = v != 0;
+	if (!lock || on == (lock == FD_LOCK_ON))
+		return pass(j);
+	if (!still_valid(j))
+		return drop(j);
+	struct ss_actions a;
+	ss_actions_init(&a);
+	ss_actions_add(&a, "ignored", on ? (name == SO_REUSEADDR ? "SO_REUSEADDR=1" : "SO_REUSEPORT=1")
+				   : (name == SO_REUSEADDR ? "SO_REUSEADDR=0" : "SO_REUSEPORT=0"));
+	struct ss_decision d;
+	memset(&d, 0, sizeof(d));
+	d.via = "seccomp";
+	d.pid = j->pid;
+	d.op = "setsockopt";
+	d.fd = j->tfd;
+	d.rule = "(pinned)";
+	d.actions = &a;
+	int t = 0, dom = 0;
+	socklen_t l = sizeof(t);
+	if (getsockopt(j->fd, SOL_SOCKET, SO_TYPE, &t, &l) == 0)
+		d.proto = t == SOCK_STREAM ? SS_PROTO_TCP : SS_PROTO_UDP;
+	l = sizeof(dom);
+	if (getsockopt(j->fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) == 0)
+		d.family = dom == AF_INET6 ? SS_FAM_V6 : SS_FAM_V4;
+	ss_log_decision(SS_LEVEL_INFO, &d);
+	answer(j, 0, 0, false);
+	job_free(j);
+}
