@@ -9,9 +9,12 @@
  * switch to the supervisor and back, and the two notify ioctls. A
  * supervisor cannot be cheaper than this on the same filter.
  *
- *   floorsup [-t THREADS] [-s] POLICY -- CMD ARGS...
- *       THREADS (default 1) threads each loop NOTIF_RECV, NOTIF_SEND; -s
- *       prints "floorsup: calls=LIST notifications=N" on stderr at the end.
+ *   floorsup [-t THREADS] [-w] [-s] POLICY -- CMD ARGS...
+ *       THREADS (default 1) threads each loop NOTIF_RECV, NOTIF_SEND; -w
+ *       first sets SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (kernel >= 6.6: the
+ *       caller and the supervisor hand the CPU to each other, as a
+ *       supervisor may choose to); -s prints "floorsup: calls=LIST
+ *       threads=T sync=0|1 notifications=N" on stderr at the end.
  *       Exits with the command's exit status (128 + signal if killed).
  *   floorsup --filter-of PID
  *       prints the first seccomp filter of PID as the kernel holds it
@@ -41,6 +44,14 @@
 
 #include "policy.h"
 #include "sfilter.h"
+
+/* kernel 6.6; Debian 12's headers lack it */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1
+#endif
 
 #ifndef PTRACE_SECCOMP_GET_FILTER
 #define PTRACE_SECCOMP_GET_FILTER 0x420c
@@ -168,10 +179,12 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--filter-of") == 0)
 		return filter_of((pid_t)atoi(argv[2]));
 	int threads = 1, i = 1;
-	bool stats = false;
+	bool stats = false, sync = false;
 	for (; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++) {
 		if (strcmp(argv[i], "-s") == 0)
 			stats = g_count = true;
+		else if (strcmp(argv[i], "-w") == 0)
+			sync = true;
 		else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
 			threads = atoi(argv[++i]);
 		else
@@ -216,6 +229,12 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	close(pidfd);
+	if (sync && ioctl(g_notify, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (__u64)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0) {
+		fprintf(stderr, "floorsup: SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (kernel >= 6.6): %s\n", strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return 125;
+	}
 	pthread_t t;
 	for (int k = 0; k < threads; k++) {
 		if (pthread_create(&t, NULL, answer, NULL)) {
@@ -236,7 +255,7 @@ int main(int argc, char **argv)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
 	}
 	if (stats)
-		fprintf(stderr, "floorsup: calls=%s threads=%d notifications=%lu\n", calls, threads,
+		fprintf(stderr, "floorsup: calls=%s threads=%d sync=%d notifications=%lu\n", calls, threads, sync,
 			atomic_load(&g_answered));
 	/* the answering threads end with the process */
 	if (WIFEXITED(st))
