@@ -20,11 +20,15 @@
 # (PTRACE_SECCOMP_GET_FILTER of a process under each).
 #
 # Runs alternate bare, then per policy its floor and the supervisor
-# (BENCH_SECCOMP_REPS rounds, default 5, BENCH_SECCOMP_N connections each,
+# (BENCH_SECCOMP_REPS rounds, default 7, BENCH_SECCOMP_N connections each,
 # default 3000); the medians are compared, each supervised rate both to
-# bare and to its floor. Targets, as the supervised rate over its floor's:
+# bare and to its floor (the median of the floor runs of every policy
+# whose filter the kernel holds is the same: runs of one floor). Targets, as the supervised rate over its floor's:
 # nomatch >= 0.9, source >= 0.75, window >= 0.65. accept4's peer address
-# shows where the connections came from.
+# shows where the connections came from. Each round also runs the floor
+# with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (floorsup -w) on source's filter,
+# an info row: the kernel hands the CPU straight between the caller and
+# the supervisor, which a supervisor may ask for too.
 #
 # System calls the supervisor makes per decided connect: strace -f -c
 # attached to the supervisor alone (its threads included, not the target),
@@ -42,7 +46,7 @@
 
 PORT=9280
 N=${BENCH_SECCOMP_N:-3000}
-REPS=${BENCH_SECCOMP_REPS:-5}
+REPS=${BENCH_SECCOMP_REPS:-7}
 SN=1000 # strace: N and 2N connections
 VARIANTS="source window nomatch"
 FLOOR=${BENCH_FLOORSUP:-$BUILD/bench/floorsup}
@@ -61,6 +65,7 @@ run() {
 	local out=$1 n=$2 pol=${3:-} pre=()
 	[ -n "$pol" ] && pre=(env SOCKSHIM_POLICY="$pol" "${SUP[@]}")
 	[ "${4:-}" = floor ] && pre=("$FLOOR" -s "$pol" --)
+	[ "${4:-}" = floorw ] && pre=("$FLOOR" -w -s "$pol" --)
 	timeout -k 5 120 "${pre[@]}" "$T/smatchconn" plain "$n" 127.0.0.1 $PORT 127.0.0.2 0 0 >"$out" 2>&1
 }
 
@@ -128,10 +133,11 @@ measure() {
 			[ -n "$HAVE_FLOOR" ] && run "$T/floor.$v.$i" "$N" "$T/$v.ini" floor
 			run "$T/$v.$i" "$N" "$T/$v.ini"
 		done
+		[ -n "$HAVE_FLOOR" ] && run "$T/floorw.$i" "$N" "$T/source.ini" floorw
 		note "run $i: bare $(kv rate "$(cat "$T/bare.$i")")/s$(for v in $VARIANTS; do
 			[ -n "$HAVE_FLOOR" ] && printf ', %s floor %s/s' $v "$(kv rate "$(head -1 "$T/floor.$v.$i")")"
 			printf ', %s %s/s' $v "$(kv rate "$(cat "$T/$v.$i")")"
-		done)"
+		done)$([ -n "$HAVE_FLOOR" ] && printf ', sync-wake floor %s/s' "$(kv rate "$(head -1 "$T/floorw.$i")")")"
 	done
 	for v in $VARIANTS; do
 		for n in $SN $((2 * SN)); do
@@ -225,8 +231,20 @@ for v in $VARIANTS; do
 			row "$v: connects/s under the floor (a run failed, see the log)" "$bm" - - - FAIL
 			sed 's/^/  /' "$T/floor.$v.1" 2>/dev/null | head -3
 		else
-			fm=$(median "${f[@]}")
-			row "$v: connects/s, bare → floor (same filter, every call CONTINUE)" "$bm" "$fm" "$(ratio "$fm" "$bm")" - info
+			# the floor runs of every policy whose filter the kernel
+			# holds is this one's are runs of one and the same floor
+			mine=$(cat "$T/filter.floor.$v" 2>/dev/null)
+			pooled=() on=()
+			for u in $VARIANTS; do
+				[ "$(cat "$T/filter.floor.$u" 2>/dev/null)" = "$mine" ] || continue
+				mapfile -t fu < <(rates floor.$u)
+				[ ${#fu[@]} -eq "$REPS" ] && [[ " ${fu[*]} " != *"  "* ]] || continue
+				pooled+=("${fu[@]}") on+=("$u")
+			done
+			[ ${#pooled[@]} -gt 0 ] || pooled=("${f[@]}") on=("$v")
+			fm=$(median "${pooled[@]}")
+			row "$v: connects/s, bare → floor (same filter, every call CONTINUE; median of ${#pooled[@]} runs: $(IFS=,; echo "${on[*]}"))" \
+				"$bm" "$fm" "$(ratio "$fm" "$bm")" - info
 			r=$(ratio "$sm" "$fm")
 			awk -v r="$r" -v t=$target 'BEGIN { exit !(r != "-" && r + 0 >= t) }' && verdict=pass || verdict=FAIL
 			row "$v: connects/s, floor → supervised" "$fm" "$sm" "$r" "≥ $target× floor" $verdict
@@ -253,6 +271,19 @@ for v in $VARIANTS; do
 		row "$v: the filter the kernel holds (PTRACE_SECCOMP_GET_FILTER), supervised → floor" "${fs:-none}" "${ff:-none}" - "the same" $verdict
 	fi
 done
+
+# the floor with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (kernel >= 6.6), on the
+# source policy's filter: what a supervisor that asks for it could reach
+if [ -n "$HAVE_FLOOR" ]; then
+	mapfile -t w < <(rates floorw)
+	if [ ${#w[@]} -ne "$REPS" ] || [[ " ${w[*]} " == *"  "* ]]; then
+		row "floor with sync wake-up (not measured: $(grep -ho 'SYNC_WAKE_UP[^:]*: .*' "$T/floorw.1" 2>/dev/null | head -1 || echo 'a run failed'))" - - - - info
+	else
+		wm=$(median "${w[@]}")
+		row "connects/s, bare → floor with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (source's filter)" "$bm" "$wm" "$(ratio "$wm" "$bm")" - info
+		row "floor with sync wake-up: the $REPS runs, connects/s" - "$(IFS=/; echo "${w[*]}")" - - info
+	fi
+fi
 
 # breakdown FILE_N FILE_2N N: "name count" per connection (slope), sorted
 breakdown() {
