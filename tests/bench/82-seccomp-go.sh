@@ -20,6 +20,11 @@
 # stricter ratio). Target: >= 0.75 of the floor, and every connection
 # under the supervisor from the pool, none failed.
 #
+# System calls the supervisor makes per decided connect: strace -f -c of
+# the supervisor (its threads included) over SN and 2 SN connections
+# (BENCH_SECCOMP_GO_SN, default 5,000), the slope per connection, divided
+# by the connects the client made (each one decided: the pool's rule).
+#
 # No golang-go, or no supervisor or floor: a note, one info row, exit 0.
 . "$(dirname "$0")/lib.sh"
 
@@ -29,6 +34,7 @@ G=${BENCH_SECCOMP_GO_G:-500}
 REPS=${BENCH_SECCOMP_GO_REPS:-3}
 FLOOR=${BENCH_FLOORSUP:-$BUILD/bench/floorsup}
 VARIANTS="bare floor1 floor2 pool"
+SN=${BENCH_SECCOMP_GO_SN:-5000} # strace: N and 2N connections
 
 # run OUT VARIANT: one goload run with its own server; OUT gets the
 # client's line, then the server's
@@ -45,6 +51,32 @@ run() {
 	grep '^accepted=' "$out.srv" >>"$out"
 }
 
+# counted OUT N: a supervised run of N connections with strace -f -c
+# attached to the supervisor (the launcher's child) before the client starts
+# (it waits on a fifo)
+counted() {
+	local out=$1 n=$2 launcher sup i=0 st
+	start_server "$out.srv" "$BIN/peercount" 127.0.0.1 $PORT 2 127.0.0.2 127.0.0.9 300 || return 1
+	rm -f "$T/go"
+	mkfifo "$T/go"
+	SOCKSHIM_POLICY="$T/pool.ini" "$BUILD/sockshim" --seccomp -- sh -c 'read _ <"$1"; shift; exec "$@"' sh "$T/go" \
+		"$T/goload" 127.0.0.1:$PORT "$n" "$G" 120 >"$out.line" 2>&1 &
+	launcher=$!
+	sleep 0.2
+	sup=$(pgrep -o -P "$launcher" || echo "$launcher")
+	strace -f -c -o "$out" -p "$sup" 2>/dev/null &
+	st=$!
+	while ! grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$sup/status" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && break
+		sleep 0.05
+	done
+	echo go >"$T/go"
+	wait "$launcher"
+	wait "$st"
+	stop_server
+}
+
 measure() {
 	local i v line
 	for i in $(seq "$REPS"); do
@@ -55,6 +87,8 @@ measure() {
 		done
 		note "$line"
 	done
+	counted "$T/st.$SN" $SN
+	counted "$T/st.$((2 * SN))" $((2 * SN))
 }
 
 dispatch "$@"
@@ -62,22 +96,94 @@ dispatch "$@"
 if ! SOCKSHIM_LOG=none "$BUILD/sockshim" --seccomp -- true >/dev/null 2>&1; then
 	note "skipped: no seccomp supervisor (sockshim --seccomp)"
 	row "seccomp, Go client (not measured: no sockshim --seccomp)" - - - - info
-	exit 0
+	
+# breakdown FILE_N FILE_2N N: "name count" per connection (slope), sorted
+breakdown() {
+	join -a 1 -a 2 -e 0 -o 0,1.2,2.2 \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$1" 2>/dev/null | LC_ALL=C sort) \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$2" 2>/dev/null | LC_ALL=C sort) |
+		awk -v n="$3" '{ d = ($3 - $2) / n; if (d >= 0.005 || d <= -0.005) printf "%s %.2f\n", $1, d }' | sort -k2,2gr
+}
+bs=$(breakdown "$T/st.$SN" "$T/st.$((2 * SN))" $SN)
+d1=$(kv done "$(head -1 "$T/st.$SN.line" 2>/dev/null)")
+d2=$(kv done "$(head -1 "$T/st.$((2 * SN)).line" 2>/dev/null)")
+if [ -z "$bs" ] || [ "${d1:-0}" != $SN ] || [ "${d2:-0}" != $((2 * SN)) ]; then
+	row "Go client: supervisor's syscalls per decided connect (strace failed, or connections failed: ${d1:-?}/$SN, ${d2:-?}/$((2 * SN)))" - - - - info
+else
+	ts=$(awk '{ s += $2 } END { printf "%.1f", s }' <<<"$bs")
+	row "Go client: syscalls the supervisor makes per decided connect (strace -f -c, slope $SN→$((2 * SN)))" - "$ts" - - info
+	row "Go client: the same, call by call" - "$(awk '{ printf "%s%s %g", sep, $1, $2; sep = ", " }' <<<"$bs")" - - info
+fi
+exit 0
 fi
 if [ ! -x "$FLOOR" ]; then
 	row "seccomp, Go client: no $FLOOR (make bench builds it)" - - - - FAIL
-	exit 0
+	
+# breakdown FILE_N FILE_2N N: "name count" per connection (slope), sorted
+breakdown() {
+	join -a 1 -a 2 -e 0 -o 0,1.2,2.2 \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$1" 2>/dev/null | LC_ALL=C sort) \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$2" 2>/dev/null | LC_ALL=C sort) |
+		awk -v n="$3" '{ d = ($3 - $2) / n; if (d >= 0.005 || d <= -0.005) printf "%s %.2f\n", $1, d }' | sort -k2,2gr
+}
+bs=$(breakdown "$T/st.$SN" "$T/st.$((2 * SN))" $SN)
+d1=$(kv done "$(head -1 "$T/st.$SN.line" 2>/dev/null)")
+d2=$(kv done "$(head -1 "$T/st.$((2 * SN)).line" 2>/dev/null)")
+if [ -z "$bs" ] || [ "${d1:-0}" != $SN ] || [ "${d2:-0}" != $((2 * SN)) ]; then
+	row "Go client: supervisor's syscalls per decided connect (strace failed, or connections failed: ${d1:-?}/$SN, ${d2:-?}/$((2 * SN)))" - - - - info
+else
+	ts=$(awk '{ s += $2 } END { printf "%.1f", s }' <<<"$bs")
+	row "Go client: syscalls the supervisor makes per decided connect (strace -f -c, slope $SN→$((2 * SN)))" - "$ts" - - info
+	row "Go client: the same, call by call" - "$(awk '{ printf "%s%s %g", sep, $1, $2; sep = ", " }' <<<"$bs")" - - info
+fi
+exit 0
 fi
 if ! command -v go >/dev/null; then
 	note "skipped: no go (golang-go)"
 	row "seccomp, Go client (not measured: no golang-go)" - - - - info
-	exit 0
+	
+# breakdown FILE_N FILE_2N N: "name count" per connection (slope), sorted
+breakdown() {
+	join -a 1 -a 2 -e 0 -o 0,1.2,2.2 \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$1" 2>/dev/null | LC_ALL=C sort) \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$2" 2>/dev/null | LC_ALL=C sort) |
+		awk -v n="$3" '{ d = ($3 - $2) / n; if (d >= 0.005 || d <= -0.005) printf "%s %.2f\n", $1, d }' | sort -k2,2gr
+}
+bs=$(breakdown "$T/st.$SN" "$T/st.$((2 * SN))" $SN)
+d1=$(kv done "$(head -1 "$T/st.$SN.line" 2>/dev/null)")
+d2=$(kv done "$(head -1 "$T/st.$((2 * SN)).line" 2>/dev/null)")
+if [ -z "$bs" ] || [ "${d1:-0}" != $SN ] || [ "${d2:-0}" != $((2 * SN)) ]; then
+	row "Go client: supervisor's syscalls per decided connect (strace failed, or connections failed: ${d1:-?}/$SN, ${d2:-?}/$((2 * SN)))" - - - - info
+else
+	ts=$(awk '{ s += $2 } END { printf "%.1f", s }' <<<"$bs")
+	row "Go client: syscalls the supervisor makes per decided connect (strace -f -c, slope $SN→$((2 * SN)))" - "$ts" - - info
+	row "Go client: the same, call by call" - "$(awk '{ printf "%s%s %g", sep, $1, $2; sep = ", " }' <<<"$bs")" - - info
+fi
+exit 0
 fi
 if ! (cd "$T" && HOME=$T GOCACHE=$T/gocache GOPATH=$T/gopath GOPROXY=off GOFLAGS= GOTOOLCHAIN=local CGO_ENABLED=0 \
 	timeout 120 go build -o "$T/goload" "$TOP/tests/bench/goload.go") 2>"$T/go.err"; then
 	note "cannot build goload.go: $(head -3 "$T/go.err")"
 	row "seccomp, Go client: cannot build goload.go" - - - - FAIL
-	exit 0
+	
+# breakdown FILE_N FILE_2N N: "name count" per connection (slope), sorted
+breakdown() {
+	join -a 1 -a 2 -e 0 -o 0,1.2,2.2 \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$1" 2>/dev/null | LC_ALL=C sort) \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$2" 2>/dev/null | LC_ALL=C sort) |
+		awk -v n="$3" '{ d = ($3 - $2) / n; if (d >= 0.005 || d <= -0.005) printf "%s %.2f\n", $1, d }' | sort -k2,2gr
+}
+bs=$(breakdown "$T/st.$SN" "$T/st.$((2 * SN))" $SN)
+d1=$(kv done "$(head -1 "$T/st.$SN.line" 2>/dev/null)")
+d2=$(kv done "$(head -1 "$T/st.$((2 * SN)).line" 2>/dev/null)")
+if [ -z "$bs" ] || [ "${d1:-0}" != $SN ] || [ "${d2:-0}" != $((2 * SN)) ]; then
+	row "Go client: supervisor's syscalls per decided connect (strace failed, or connections failed: ${d1:-?}/$SN, ${d2:-?}/$((2 * SN)))" - - - - info
+else
+	ts=$(awk '{ s += $2 } END { printf "%.1f", s }' <<<"$bs")
+	row "Go client: syscalls the supervisor makes per decided connect (strace -f -c, slope $SN→$((2 * SN)))" - "$ts" - - info
+	row "Go client: the same, call by call" - "$(awk '{ printf "%s%s %g", sep, $1, $2; sep = ", " }' <<<"$bs")" - - info
+fi
+exit 0
 fi
 printf '[global]\nlog = stderr\nlog_level = warn\n\n[pool]\non = connect\naddr = 127.0.0.1\nport = %s\nsource = %s\n' \
 	$PORT "127.0.0.2, 127.0.0.3, 127.0.0.4, 127.0.0.5, 127.0.0.6, 127.0.0.7, 127.0.0.8, 127.0.0.9" | policy pool.ini >/dev/null
@@ -148,4 +254,22 @@ for v in $VARIANTS; do
 	row "Go client, $v: connections from the pool (accept4's peer), other, failed" - \
 		"$pool/$total, $other other, $failed failed${spread:+ (run 1: $spread)}" - "$want" $verdict
 done
+
+# breakdown FILE_N FILE_2N N: "name count" per connection (slope), sorted
+breakdown() {
+	join -a 1 -a 2 -e 0 -o 0,1.2,2.2 \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$1" 2>/dev/null | LC_ALL=C sort) \
+		<(awk '$NF != "total" && $4 ~ /^[0-9]+$/ { print $NF, $4 }' "$2" 2>/dev/null | LC_ALL=C sort) |
+		awk -v n="$3" '{ d = ($3 - $2) / n; if (d >= 0.005 || d <= -0.005) printf "%s %.2f\n", $1, d }' | sort -k2,2gr
+}
+bs=$(breakdown "$T/st.$SN" "$T/st.$((2 * SN))" $SN)
+d1=$(kv done "$(head -1 "$T/st.$SN.line" 2>/dev/null)")
+d2=$(kv done "$(head -1 "$T/st.$((2 * SN)).line" 2>/dev/null)")
+if [ -z "$bs" ] || [ "${d1:-0}" != $SN ] || [ "${d2:-0}" != $((2 * SN)) ]; then
+	row "Go client: supervisor's syscalls per decided connect (strace failed, or connections failed: ${d1:-?}/$SN, ${d2:-?}/$((2 * SN)))" - - - - info
+else
+	ts=$(awk '{ s += $2 } END { printf "%.1f", s }' <<<"$bs")
+	row "Go client: syscalls the supervisor makes per decided connect (strace -f -c, slope $SN→$((2 * SN)))" - "$ts" - - info
+	row "Go client: the same, call by call" - "$(awk '{ printf "%s%s %g", sep, $1, $2; sep = ", " }' <<<"$bs")" - - info
+fi
 exit 0
