@@ -190,8 +190,15 @@ stress: deps
 fuzz:
 	@BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_TIME)
 
+# The floor of the seccomp benchmarks: the supervisor's own filter builder,
+# every call answered with CONTINUE (tests/bench/seccomp/floorsup.c).
+FLOORSUP_OBJ := $(filter %/sfilter.o %/optread.o,$(SUP_OBJ))
+$(BUILD)/bench/floorsup: tests/bench/seccomp/floorsup.c $(FLOORSUP_OBJ) $(BUILD)/libsockshim-engine.a src/*.h
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(TEST_CFLAGS) -O2 -o $@ $< $(filter %.o,$^) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) -lpthread
+
 # make bench [ONLY=substring]: the benchmarks of tests/bench/, a table of figures.
-bench: all
+bench: all $(BUILD)/bench/floorsup
 	@BUILD=$(BUILD) tests/bench/run.sh $(ONLY)
 
 clean:
