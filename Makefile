@@ -193,9 +193,9 @@ fuzz:
 # The floor of the seccomp benchmarks: the supervisor's own filter builder,
 # every call answered with CONTINUE (tests/bench/seccomp/floorsup.c).
 FLOORSUP_OBJ := $(filter %/sfilter.o %/optread.o,$(SUP_OBJ))
-$(BUILD)/bench/floorsup: tests/bench/seccomp/floorsup.c $(FLOORSUP_OBJ) $(BUILD)/libsockshim-engine.a src/*.h
+$(BUILD)/bench/floorsup: tests/bench/seccomp/floorsup.c $(FLOORSUP_OBJ) $(BUILD)/libsockshim-engine.a $(ALL_H)
 	@mkdir -p $(BUILD)/bench
-	$(CC) $(TEST_CFLAGS) -O2 -o $@ $< $(filter %.o,$^) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) -lpthread
+	$(CC) $(TEST_CFLAGS) -O2 -Isrc/seccomp -o $@ $< $(filter %.o,$^) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) -lpthread
 
 # make bench [ONLY=substring]: the benchmarks of tests/bench/, a table of figures.
 bench: all $(BUILD)/bench/floorsup
