@@ -15,7 +15,9 @@ AI_CANONNAME, AI_V4MAPPED, AI_V4MAPPED|AI_ALL, AI_NUMERICHOST) it prints
 where each ENTRY is "family/socktype/proto/address/port". With several
 NAMEs, each case is their answers one after the other (the entries of the
 names that answered, in order; the first name's error if none did): the
-shape of one name whose lookup returns all their addresses in that order.
+shape of one name whose lookup returns all their addresses in that order
+(AI_V4MAPPED without AI_ALL: the mapped IPv4 answers only if none of the
+names has an IPv6 one).
 The canonical name (AI_CANONNAME) of the first entry is printed as
 "canon=NAME" when it is one of the looked-up names, else as itself.
 Prints "cases N" last.
@@ -62,6 +64,10 @@ def main():
             if err and first_err is None and i == 0:
                 first_err = err
             results += res
+        if len(names) > 1 and fam == S.AF_INET6 and flags & S.AI_V4MAPPED and not flags & S.AI_ALL:
+            # v4-mapped answers only when the name has no IPv6 address at all
+            v6 = [r for r in results if not r[4][0].startswith("::ffff:")]
+            results = v6 or results
         key = f"fam={fn} type={tn} proto={pn} svc={svc or '-'} flags={xn}"
         if not results:
             print(f"{key} -> error {first_err}")
