@@ -25,9 +25,10 @@
  *       time that getpeername is 127.0.0.(10+t):PORTBASE+t. Even threads
  *       expect connects to succeed, odd ones ECONNREFUSED (a host rule).
  *       One line per thread: "thread T ok=N refused=N wrong=N lookupfail=N"
- *   nameprobe loop NAME N
+ *   nameprobe loop NAME N [leak]
  *       N getaddrinfo/freeaddrinfo rounds of NAME (for ASan and valgrind);
- *       "loop N entries=E errors=K"
+ *       "loop N entries=E errors=K". With "leak", the results are never
+ *       freed: a leak checker must see it (the control of the clean run).
  *
  * Exit status 0 unless the arguments are bad (2).
  */
@@ -332,9 +333,10 @@ static int cmd_threads(char **argv)
 	return 0;
 }
 
-static int cmd_loop(char **argv)
+static int cmd_loop(int argc, char **argv)
 {
 	long n = atol(argv[3]), entries = 0, errors = 0;
+	int leak = argc > 4 && !strcmp(argv[4], "leak");
 	for (long i = 0; i < n; i++) {
 		struct addrinfo hints = {0}, *res = NULL;
 		hints.ai_socktype = (i & 1) ? SOCK_STREAM : 0;
@@ -345,7 +347,8 @@ static int cmd_loop(char **argv)
 		}
 		for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
 			entries++;
-		freeaddrinfo(res);
+		if (!leak)
+			freeaddrinfo(res);
 	}
 	printf("loop %ld entries=%ld errors=%ld\n", n, entries, errors);
 	return 0;
@@ -368,6 +371,6 @@ int main(int argc, char **argv)
 	if (!strcmp(op, "threads") && argc >= 5)
 		return cmd_threads(argv);
 	if (!strcmp(op, "loop") && argc >= 4)
-		return cmd_loop(argv);
+		return cmd_loop(argc, argv);
 	return 2;
 }
