@@ -33,6 +33,7 @@ BUILD := build
 # The engine: pure code shared by every front end.
 ENGINE_SRC := src/fmt.c src/addr.c src/arena.c src/netset.c src/names.c src/nameset.c src/glob.c src/policy.c src/policy_read.c src/policy_keys.c src/policy_rule.c src/shadow.c src/index.c src/engine.c src/decide.c src/rotate.c
 ENGINE_SRC += src/kaddr.c
+ENGINE_SRC += src/hostname.c src/hosttab.c
 # The preload front end.
 SHIM_SRC   := src/log.c src/setup.c src/real.c src/peek.c src/fdtab.c src/optlog.c src/actions.c src/window.c src/connstate.c src/shim.c src/accept.c src/hooks.c
 SHIM_SRC   += src/sink.c

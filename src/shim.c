@@ -800,7 +800,7 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 		if (got == 0 || !ss_kernel_addr(&a, SS_OP_SEND, SS_PROTO_UDP, fam, (struct sockaddr *)&copy, m.msg_namelen,
 						fdtab_ask_v6only, &fd))
 			continue;
-		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, fam, &a, NULL, false };
+		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, fam, &a, NULL, false, NULL };
 		if (ss_decide(p, &d))
 			return true;
 	}
