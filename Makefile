@@ -41,6 +41,7 @@ SHIM_SRC   += src/logstart.c src/warnrate.c
 SHIM_SRC   += src/periodic.c
 SHIM_SRC   += src/held.c
 SHIM_SRC   += src/reload.c
+SHIM_SRC   += src/resolve.c src/answer.c
 ENGINE_OBJ := $(ENGINE_SRC:src/%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:src/%.c=$(BUILD)/%.o)
 
@@ -92,7 +93,7 @@ $(BUILD)/run.o: src/run.c src/run.h | $(BUILD)
 SUP_SRC    := src/sfilter.c src/supcall.c src/supervise.c src/supserve.c src/optread.c src/supsend.c
 # sockshim report: reads decision logs, its own files
 SUP_SRC    += src/report.c src/report_parse.c src/report_tab.c
-SUP_OBJ    := $(SUP_SRC:src/%.c=$(BUILD)/%.o) $(filter-out $(BUILD)/shim.o $(BUILD)/accept.o $(BUILD)/hooks.o,$(SHIM_OBJ))
+SUP_OBJ    := $(SUP_SRC:src/%.c=$(BUILD)/%.o) $(filter-out $(BUILD)/shim.o $(BUILD)/accept.o $(BUILD)/hooks.o $(BUILD)/resolve.o $(BUILD)/answer.o,$(SHIM_OBJ))
 
 $(LAUNCHER): src/launcher.c $(BUILD)/run.o $(SUP_OBJ) $(BUILD)/libsockshim-engine.a src/*.h
 	$(CC) $(ALL_CFLAGS) -DSYSCONFDIR_TEXT='"$(SYSCONFDIR)/sockshim/sockshim.ini"' \

@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "hostname.h"
+#include "policy.h"
 
 #ifndef SS_HOSTTAB_BUCKETS
 #define SS_HOSTTAB_BUCKETS 512 /* a power of two */
@@ -39,6 +40,14 @@ bool ss_hosttab_get(const struct ss_addr *a, char out[static SS_HOST_MAX]);
 /* Whether anything was ever recorded: a front end skips the lookup when
  * not (one relaxed load). */
 bool ss_hosttab_used(void);
+
+/* For a decision on op: the name a lookup returned a for, in buf, when
+ * some rule on op has `host` and the table has a; else NULL. */
+static inline const char *ss_host_for(const struct ss_policy *p, enum ss_op op, const struct ss_addr *a,
+				      char buf[static SS_HOST_MAX])
+{
+	return (p->host_ops & SS_OPBIT(op)) && ss_hosttab_get(a, buf) ? buf : NULL;
+}
 
 /* Forget everything (tests). */
 void ss_hosttab_reset(void);

@@ -27,6 +27,7 @@
 #include "engine.h"
 #include "fdtab.h"
 #include "fmt.h"
+#include "hosttab.h"
 #include "index.h"
 #include "kaddr.h"
 #include "log.h"
@@ -151,6 +152,8 @@ static inline bool ready(void)
 	int st = atomic_load_explicit(&g_state, memory_order_acquire);
 	return st == ST_READY || ready_slow(st);
 }
+
+bool shim_ready(void) { return ready(); }
 
 static inline bool idle(void)
 {
@@ -304,7 +307,8 @@ static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct soc
 	c->rule = NULL;
 	if (rules_for(lv->policy, op)) {
 		struct ss_callsite s = { op, c->proto, c->family, &c->app, NULL, NULL, fdtab_ask_v6only, &c->fd };
-		c->rule = ss_decide_call(lv->policy, &s, NULL);
+		char host[SS_HOST_MAX]; /* the name a lookup returned the address for, asked only when a rule has host */
+		c->rule = ss_decide_call_host(lv->policy, &s, ss_host_for(lv->policy, op, &c->app, host), NULL);
 	}
 	/* the action strings are only for the log line of a decision */
 	if (c->rule) {
