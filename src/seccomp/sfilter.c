@@ -218,3 +218,27 @@ int sfilter_install(const struct sfilter_want *w)
 	}
 	return fd;
 }
+
+struct sfilter_want sfilter_want_of(const struct ss_policy *p, bool reload, bool debug)
+{
+	struct sfilter_want w = { 0, false, false, debug };
+	if (p) {
+		w.ops = p->op_mask;
+		for (unsigned i = 0; i < p->nrules; i++) {
+			const struct ss_rule *r = &p->rules[i];
+			/* a UDP source the rule picks has its reuse flags pinned
+			 * off (actions.c, udp_exclusive) */
+			bool udp_source = (r->nsource || r->has_source_port) && (!r->protos || (r->protos & SS_PROTO_UDP)) &&
+					  (r->ops & (SS_OPBIT(SS_OP_CONNECT) | SS_OPBIT(SS_OP_SEND)));
+			if (r->reuseaddr != SS_FLAG_NONE || r->reuseport != SS_FLAG_NONE || udp_source)
+				w.reuse = true;
+			if (r->has_source_port)
+				w.opts = true;
+		}
+	}
+	if (reload)
+		w = (struct sfilter_want){ SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN) | SS_OPBIT(SS_OP_CONNECT) |
+						   SS_OPBIT(SS_OP_SEND),
+					   true, true, w.all };
+	return w;
+}

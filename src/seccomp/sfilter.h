@@ -23,6 +23,16 @@ struct sfilter_want {
 	bool all;       /* the debug log: every call of the list */
 };
 
+struct ss_policy;
+
+/* What a policy needs trapped (p NULL: no policy, nothing but the debug
+ * log's calls): its rules' operations, the program's reuse options where a
+ * rule forces, denies or pins them, the options optread cannot read back
+ * where a rule rotates ports; with reload on, all of bind, listen, connect
+ * and send, since the filter is installed once and a new file may name any
+ * of them; every call of the list when debug. */
+struct sfilter_want sfilter_want_of(const struct ss_policy *p, bool reload, bool debug);
+
 /*
  * Install the filter on the calling thread (SECCOMP_FILTER_FLAG_NEW_LISTENER,
  * with PR_SET_NO_NEW_PRIVS only when the caller lacks CAP_SYS_ADMIN).

@@ -110,26 +110,9 @@ int ss_supervise(char **argv)
 	int rc = load_policy(argv[0], &p, &dry);
 	if (rc)
 		return rc;
-	struct sfilter_want w = { 0, false, false, ss_log_enabled(SS_LEVEL_DEBUG) };
-	if (p) {
-		w.ops = p->op_mask;
-		for (unsigned i = 0; i < p->nrules; i++) {
-			const struct ss_rule *r = &p->rules[i];
-			/* a UDP source the rule picks has its reuse flags pinned
-			 * off (actions.c, udp_exclusive) */
-			bool udp_source = (r->nsource || r->has_source_port) && (!r->protos || (r->protos & SS_PROTO_UDP)) &&
-					  (r->ops & (SS_OPBIT(SS_OP_CONNECT) | SS_OPBIT(SS_OP_SEND)));
-			if (r->reuseaddr != SS_FLAG_NONE || r->reuseport != SS_FLAG_NONE || udp_source)
-				w.reuse = true;
-			if (r->has_source_port)
-				w.opts = true;
-		}
-	}
 	/* the filter is installed once: a reload may bring rules for any call */
-	if (atomic_load_explicit(&ss_reload_next, memory_order_relaxed))
-		w = (struct sfilter_want){ SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN) | SS_OPBIT(SS_OP_CONNECT) |
-						   SS_OPBIT(SS_OP_SEND),
-					   true, true, w.all };
+	struct sfilter_want w = sfilter_want_of(p, atomic_load_explicit(&ss_reload_next, memory_order_relaxed),
+						ss_log_enabled(SS_LEVEL_DEBUG));
 
 	sigset_t fwd, old;
 	sigemptyset(&fwd);

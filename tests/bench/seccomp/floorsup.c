@@ -64,37 +64,16 @@ static void report(void *ctx, enum ss_severity sev, const char *file, unsigned l
 		msg);
 }
 
-/*
- * The calls the supervisor traps for policy p, as ss_supervise (src/supervise.c)
- * works them out: the policy's ops, SO_REUSE* when a rule pins them, every
- * option optread cannot read back when a rule rotates ports; with reload on
- * (the default) all of bind, listen, connect and send, since a new file may
- * name any of them; every call at log_level = debug.
- */
+/* The calls the supervisor traps for policy p: its own sfilter_want_of, with
+ * the log level and reload setting the supervisor would take from the
+ * environment or the policy. */
 static struct sfilter_want want_of(const struct ss_policy *p)
 {
 	const char *lvl = getenv("SOCKSHIM_LOG_LEVEL");
 	bool debug = lvl && *lvl ? strcmp(lvl, "debug") == 0 : p->global.log_level == SS_LEVEL_DEBUG;
-	struct sfilter_want w = { 0, false, false, debug };
-	if (!p->nerrors) {
-		w.ops = p->op_mask;
-		for (unsigned i = 0; i < p->nrules; i++) {
-			const struct ss_rule *r = &p->rules[i];
-			bool udp_source = (r->nsource || r->has_source_port) && (!r->protos || (r->protos & SS_PROTO_UDP)) &&
-					  (r->ops & (SS_OPBIT(SS_OP_CONNECT) | SS_OPBIT(SS_OP_SEND)));
-			if (r->reuseaddr != SS_FLAG_NONE || r->reuseport != SS_FLAG_NONE || udp_source)
-				w.reuse = true;
-			if (r->has_source_port)
-				w.opts = true;
-		}
-	}
 	const char *rl = getenv("SOCKSHIM_RELOAD");
 	bool reload = rl && *rl ? strcmp(rl, "off") != 0 : !p->global.reload_off;
-	if (reload)
-		w = (struct sfilter_want){ SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN) | SS_OPBIT(SS_OP_CONNECT) |
-						   SS_OPBIT(SS_OP_SEND),
-					   true, true, w.all };
-	return w;
+	return sfilter_want_of(p->nerrors ? NULL : p, reload, debug);
 }
 
 /* ---- the answering loop ---- */
