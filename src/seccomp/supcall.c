@@ -64,19 +64,30 @@ static size_t g_notif_size;
 
 /* ---- one call ---- */
 
-void job_free(struct job *j)
+/* Our duplicate of the target's socket, closed: while we hold it, a close()
+ * in the target does not end the socket (no FIN, the port still held). */
+static void release_fd(struct job *j)
 {
 	if (j->fd >= 0) {
 		fdtab_clear(j->fd); /* actions.c records state under our fd number */
 		optlog_forget(j->fd);
 		close(j->fd);
+		j->fd = -1;
 	}
+}
+
+void job_free(struct job *j)
+{
+	release_fd(j);
 	ss_payload_free(&j->p);
 	free(j);
 }
 
-void answer(const struct job *j, int64_t val, int err, bool cont)
+/* The duplicate goes first: once answered, the target runs on, and may
+ * close the socket before we would. */
+void answer(struct job *j, int64_t val, int err, bool cont)
 {
+	release_fd(j);
 	struct seccomp_notif_resp r;
 	memset(&r, 0, sizeof(r));
 	r.id = j->id;
@@ -487,7 +498,7 @@ static int receive_one(void)
 		return errno == EINTR ? GOT : errno == ENOENT ? NONE : BROKEN;
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j) {
-		struct job tmp = { .id = buf.n.id };
+		struct job tmp = { .id = buf.n.id, .fd = -1 };
 		answer(&tmp, 0, 0, true);
 		return GOT;
 	}

@@ -44,7 +44,7 @@ extern uid_t g_euid;
 
 /* supcall.c: a call's life (see there) */
 void job_free(struct job *j);
-void answer(const struct job *j, int64_t val, int err, bool cont);
+void answer(struct job *j, int64_t val, int err, bool cont);
 bool still_valid(const struct job *j);
 bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen);
 void unmatch(struct job *j);
