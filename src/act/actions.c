@@ -177,6 +177,16 @@ struct sources {
 	bool kernel; /* rotate=kernel left to a checked window: verify after */
 };
 
+/* ss_window_checked_fd for c's socket, its namespace asked once per call */
+static bool window_checked_fd(struct ss_call *c, const struct ss_portset *w)
+{
+	if (!ss_window_checked(w))
+		return false;
+	if (!c->netns)
+		c->netns = ss_window_checked_fd(w, c->fd) ? 1 : -1;
+	return c->netns > 0;
+}
+
 static void sources_init(struct sources *it, struct ss_call *c, const struct ss_addr *dest)
 {
 	uint32_t v4;
@@ -186,6 +196,21 @@ static void sources_init(struct sources *it, struct ss_call *c, const struct ss_
 	it->want = (c->family == SS_FAM_V4 || ss_addr_v4_view(dest, &v4)) ? 4 : 6;
 	it->i = 0;
 	it->start = it->r->nsource ? ss_rotate_next(it->r->state, SS_CURSOR_ADDR, it->r->nsource, it->r->rotate, NULL) : 0;
+}
+
+unsigned ss_act_usable_sources(const struct ss_call *c, const struct ss_addr *dest)
+{
+	const struct ss_rule *r = c->rule;
+	uint32_t v4;
+	int sockfam = c->family == SS_FAM_V6 ? 6 : 4;
+	int want = (c->family == SS_FAM_V4 || ss_addr_v4_view(dest, &v4)) ? 4 : 6;
+	unsigned n = 0;
+	for (uint32_t i = 0; i < r->nsource; i++) {
+		struct ss_addr a = r->source[i];
+		if (a.family == want && ss_addr_for_family(&a, sockfam))
+			n++;
+	}
+	return n;
 }
 
 static bool sources_next(struct sources *it, struct ss_addr *out)
@@ -296,7 +321,7 @@ static enum plan plan_source(struct ss_call *c, const struct ss_addr *dest, stru
 		const struct ss_portset *w = &r->source_port;
 		/* outside the system's range the kernel would quietly pick from
 		 * that range instead: only a checked window is left to it */
-		if (ss_window_checked_fd(w, c->fd) && (c->dry || ss_window_range(c->fd, w->r[0].lo, w->r[0].hi) == 0)) {
+		if (window_checked_fd(c, w) && (c->dry || ss_window_range(c->fd, w->r[0].lo, w->r[0].hi) == 0)) {
 			ss_actions_add(&c->acts, "rotate", "kernel");
 			it->kernel = !c->dry;
 			if (!r->nsource)
@@ -506,12 +531,12 @@ out:
 	return -1;
 }
 
-bool ss_act_may_replace(const struct ss_call *c)
+bool ss_act_may_replace(struct ss_call *c)
 {
 	const struct ss_rule *r = c->rule;
 	if (!r->has_source_port || c->dry)
 		return false;
-	if (c->proto == SS_PROTO_TCP && ss_window_checked_fd(&r->source_port, c->fd))
+	if (c->proto == SS_PROTO_TCP && window_checked_fd(c, &r->source_port))
 		return false; /* retried on the same socket */
 	int fl = real_fcntl(c->fd, F_GETFL, NULL);
 	return fl >= 0 && !(fl & O_NONBLOCK);
@@ -545,7 +570,7 @@ static int source_window(struct ss_call *c, struct sources *it, const struct soc
 {
 	const struct ss_rule *r = c->rule;
 	const struct ss_portset *w = &r->source_port;
-	if (c->proto == SS_PROTO_TCP && to && ss_window_checked_fd(w, c->fd)) {
+	if (c->proto == SS_PROTO_TCP && to && window_checked_fd(c, w)) {
 		int rc = window_checked(c, it, to, tolen);
 		if (rc != -2) {
 			/* the port is chosen: clear the one-port range, so that a later

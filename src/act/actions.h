@@ -26,6 +26,9 @@ struct ss_call {
 	const struct ss_rule *rule;
 	bool dry;
 	bool failed;              /* an action could not be carried out */
+	int8_t netns;             /* 0: not asked yet; 1, -1: whether the socket is of the
+				   * namespace whose port range was probed (window.h), asked
+				   * once per call; each front end zeroes it */
 	struct ss_actions acts;
 };
 
@@ -60,6 +63,12 @@ bool ss_act_rewrite(struct ss_call *c, struct ss_addr *target);
  */
 int ss_act_source(struct ss_call *c, const struct ss_addr *dest);
 
+/* How many addresses of the rule's pool a socket like c's may be bound to
+ * for a call to dest (an IPv6 socket talking to an IPv4-mapped destination
+ * takes only the IPv4 ones). One: a connect from it has no other address
+ * to hand over to when every port from it is taken. */
+unsigned ss_act_usable_sources(const struct ss_call *c, const struct ss_addr *dest);
+
 /*
  * May a connect from the rule's window, when its port's 4-tuple is taken,
  * be retried on a fresh socket that then replaces the program's? Only where
@@ -68,7 +77,7 @@ int ss_act_source(struct ss_call *c, const struct ss_addr *dest);
  * gets EADDRNOTAVAIL instead, since the program may watch the socket it has
  * (epoll registrations stay with the replaced socket, not the fd number).
  */
-bool ss_act_may_replace(const struct ss_call *c);
+bool ss_act_may_replace(struct ss_call *c);
 
 /*
  * connect(c->fd, to) from the rule's source. A pool address with no port

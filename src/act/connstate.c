@@ -65,14 +65,11 @@ void ss_udp_connect_noted(int fd, uint32_t e, int family, const struct sockaddr 
 	}
 }
 
-bool ss_tcp_has_address(int fd, bool probe)
+bool ss_tcp_has_address_at(int fd, const struct sockaddr_storage *ss, socklen_t len, bool probe)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	struct ss_addr a;
 	int saved = errno;
-	bool bound = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
-		     ss_addr_from_sockaddr(&a, (struct sockaddr *)&ss, len) && (a.port || !ss_addr_is_any(&a));
+	bool bound = ss_addr_from_sockaddr(&a, (const struct sockaddr *)ss, len) && (a.port || !ss_addr_is_any(&a));
 	if (probe && bound && ss_addr_is_any(&a) && ss_tcp_connect_is_new(fd)) {
 		int level = IPPROTO_IP; /* for IPv6 sockets too */
 		int old = 0, one = 1;
@@ -81,12 +78,22 @@ bool ss_tcp_has_address(int fd, bool probe)
 		    real_setsockopt(fd, level, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) == 0) {
 			struct sockaddr_storage any;
 			memset(&any, 0, sizeof(any));
-			any.ss_family = ss.ss_family;
-			socklen_t al = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+			any.ss_family = ss->ss_family;
+			socklen_t al = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 			bound = real_bind(fd, (struct sockaddr *)&any, al) < 0;
 			real_setsockopt(fd, level, IP_BIND_ADDRESS_NO_PORT, &old, sizeof(old));
 		}
 	}
 	errno = saved;
 	return bound;
+}
+
+bool ss_tcp_has_address(int fd, bool probe)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int saved = errno;
+	bool ok = getsockname(fd, (struct sockaddr *)&ss, &len) == 0;
+	errno = saved;
+	return ok && ss_tcp_has_address_at(fd, &ss, len, probe);
 }

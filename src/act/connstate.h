@@ -89,4 +89,8 @@ bool ss_connect_is_repeat(int fd, uint32_t *ent);
  */
 bool ss_tcp_has_address(int fd, bool probe);
 
+/* The same, given what getsockname said of fd (ss, len): for a caller that
+ * asked it already. */
+bool ss_tcp_has_address_at(int fd, const struct sockaddr_storage *ss, socklen_t len, bool probe);
+
 #endif

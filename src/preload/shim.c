@@ -150,6 +150,7 @@ static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct soc
 	c->op = op;
 	c->dry = lv->dry;
 	c->failed = false;
+	c->netns = 0;
 	c->rule = NULL;
 	if (rules_for(lv->policy, op)) {
 		struct ss_callsite s = { op, c->proto, c->family, &c->app, NULL, NULL, fdtab_ask_v6only, &c->fd };

@@ -7,7 +7,7 @@
  * thread, logged and answered. A socket is "adopted" for actions.c (its
  * history is unknown), except in a call whose rule picks the source, where
  * what actions.c reads of the fd table is learned from the kernel and the
- * pins (suppin.h, learn).
+ * pins (suppin.h, supkind.h).
  */
 #include "supcall.h"
 
@@ -45,6 +45,7 @@
 #include "optread.h"
 #include "reload.h"
 #include "supjob.h"
+#include "supkind.h"
 #include "suppin.h"
 #include "supsend.h"
 #include "suptarget.h"
@@ -107,39 +108,6 @@ bool still_valid(const struct job *j)
 }
 
 /* ---- deciding ---- */
-
-/*
- * For a call whose rule picks the source (actions.c: plan_source,
- * udp_exclusive), what the preload knows from watching the program, asked
- * of the kernel and the pins instead, so that the socket is no longer
- * adopted: whether it has a local address, and whether the supervisor gave
- * it that address (else the program did: "app-bound"); whether the program
- * turned SO_REUSEADDR or SO_REUSEPORT on (a flag a rule pinned on is the
- * rule's). Its options stay unknown: optlog has no record for our
- * duplicate (but the one prepare_retry makes), so fresh_socket refuses a
- * retry as it does for an adopted socket.
- */
-static void learn(struct ss_call *c, const struct pin *pin)
-{
-	c->ent &= ~(FD_ADOPTED | FD_APPBOUND);
-	if (pin->bound)
-		c->ent |= FD_BOUND;
-	else if (c->proto == SS_PROTO_TCP ? ss_tcp_has_address(c->fd, !c->dry) : ss_act_has_address(c->fd))
-		c->ent |= FD_BOUND | FD_APPBOUND;
-	if (c->proto != SS_PROTO_UDP)
-		return;
-	static const struct {
-		int opt;
-		unsigned shift;
-	} flags[2] = { { SO_REUSEADDR, FD_RA_SHIFT }, { SO_REUSEPORT, FD_RP_SHIFT } };
-	for (int i = 0; i < 2; i++) {
-		int on = 0;
-		socklen_t l = sizeof(on);
-		if (((pin->locks >> flags[i].shift) & 3u) != FD_LOCK_ON &&
-		    getsockopt(c->fd, SOL_SOCKET, flags[i].opt, &on, &l) == 0 && on)
-			c->ent |= FD_APPREUSE;
-	}
-}
 
 static const struct ss_rule *decide(struct job *j)
 {
@@ -214,7 +182,7 @@ bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 		j->fd = target_fd(j->pid, j->tfd);
 	if (j->fd < 0)
 		return false;
-	uint32_t kind = fdtab_ask_kernel(j->fd);
+	uint32_t kind = sup_kind(j->fd, &j->local, &j->locallen);
 	if (!(kind & (FD_TCP | FD_UDP)))
 		return false;
 	c->proto = (kind & FD_TCP) ? SS_PROTO_TCP : SS_PROTO_UDP;
@@ -227,15 +195,15 @@ bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 	struct pin pin = op == SS_OP_LISTEN ? pin_get(j->fd) : (struct pin){ 0 };
 	c->dry = g_dry;
 	c->failed = false;
+	c->netns = 0;
 	c->rule = NULL;
 	ss_actions_init(&c->acts);
 
 	if (op == SS_OP_LISTEN) {
 		/* listen passes no address: the one the program passed to bind,
 		 * else what the kernel says (the wildcard when unbound) */
-		j->rawlen = sizeof(j->raw);
-		if (getsockname(j->fd, (struct sockaddr *)&j->raw, &j->rawlen) < 0)
-			return false;
+		j->raw = j->local;
+		j->rawlen = j->locallen;
 		if (!ss_kernel_addr(&c->app, op, c->proto, c->family, (struct sockaddr *)&j->raw, j->rawlen, NULL, NULL))
 			return false;
 		if (pin.has_app)
@@ -254,7 +222,7 @@ bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 			pin = pin_get(j->fd);
 		c->ent |= pin.locks;
 		if ((op == SS_OP_CONNECT || op == SS_OP_SEND) && (c->rule->nsource || c->rule->has_source_port))
-			learn(c, &pin);
+			sup_learn(c, &pin, &j->local, j->locallen);
 		atomic_fetch_add_explicit(&c->rule->state->matched, 1, memory_order_relaxed);
 	}
 	return true;

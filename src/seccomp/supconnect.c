@@ -35,6 +35,7 @@
 #include "optlog.h"
 #include "optread.h"
 #include "supjob.h"
+#include "supkind.h"
 #include "suppin.h"
 #include "suptarget.h"
 
@@ -135,12 +136,47 @@ static void do_plain_connect(struct job *j)
 	job_free(j);
 }
 
+/*
+ * A TCP connect whose rule pins one source address and nothing else of
+ * where the call goes (no rewrite, no source_port): the supervisor binds
+ * the socket to the source (with IP_BIND_ADDRESS_NO_PORT, so that the
+ * kernel picks the port at connect with the 4-tuple check) and lets the
+ * program's own thread make the connect, which then blocks or not, and
+ * fails or not, exactly as it does bare (CONTINUE). That saves the connect
+ * made here, and before a blocking one the hand-off of the receiving role.
+ * Not where a retry is the supervisor's to make: a rewrite (the address
+ * would be read again from the program's memory, after the decision), a
+ * window of ports, or a pool with another address to hand over to when
+ * every port from this one is taken; not in dry-run (nothing to prepare).
+ */
+static bool may_continue(const struct job *j)
+{
+	const struct ss_call *c = &j->c;
+	const struct ss_rule *r = c->rule;
+	return c->proto == SS_PROTO_TCP && !c->dry && !j->rewritten && !r->has_rewrite && !r->has_source_port &&
+	       r->nsource && ss_act_usable_sources(c, &j->to) <= 1;
+}
+
+/* The decision line says "continue" after what was done: its rc and errno
+ * are the preparation's (0, or the bind's error, then the program's too),
+ * not the connect's, which the kernel makes afterwards. */
+static void continue_from_source(struct job *j)
+{
+	if (ss_act_source(&j->c, &j->to) < 0)
+		return finish(j, -1, errno);
+	log_call(j, 0, 0, true);
+	pin_put(j->fd, j->c.ent, NULL, false);
+	answer(j, 0, 0, true);
+	job_free(j);
+}
+
 void on_connect(struct job *j)
 {
 	if (!begin(j, SS_OP_CONNECT, j->args[1], j->args[2]) || !j->c.rule)
 		return pass(j);
 	struct ss_call *c = &j->c;
-	if (c->proto == SS_PROTO_TCP && !ss_tcp_connect_is_new(j->fd)) {
+	/* a socket with no local address at all has no attempt behind it */
+	if (c->proto == SS_PROTO_TCP && !sup_unbound(&j->local, j->locallen) && !ss_tcp_connect_is_new(j->fd)) {
 		/* A repeat (a non-blocking connect asked again, or a call the
 		 * kernel restarts after a signal): not a decision (a debug line);
 		 * only the redirect is kept, so it goes where the first went. */
@@ -163,6 +199,8 @@ void on_connect(struct job *j)
 	ss_act_sockopts(c);
 	if (!still_valid(j))
 		return drop(j);
+	if (may_continue(j))
+		return continue_from_source(j);
 	carry_out(j, do_connect);
 }
 

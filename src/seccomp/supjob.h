@@ -28,6 +28,8 @@ struct job {
 	bool rewritten;
 	struct sockaddr_storage raw; /* the sockaddr as the target passed it */
 	socklen_t rawlen;
+	struct sockaddr_storage local; /* getsockname of the socket, as begin found it */
+	socklen_t locallen;
 	/* sends */
 	int flags;
 	struct ss_payload p; /* what it sends (supsend.h) */

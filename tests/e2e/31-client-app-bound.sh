@@ -27,7 +27,7 @@ expect_eq "python without bind: server sees 127.0.0.2" "$(last_addr tcp)" 127.0.
 out=$(shim "$P" "$PY" "$PW" connect 127.0.0.1 9000 1 --bind 127.0.0.3 2>"$T/py.log")
 expect_match "python bound to 127.0.0.3: getsockname 127.0.0.3" "$out" '^local 127\.0\.0\.3 [0-9]+$'
 expect_eq "python bound to 127.0.0.3: server sees 127.0.0.3" "$(last_addr tcp)" 127.0.0.3
-expect_match "python bound: log says skip=app-bound" "$(cat "$T/py.log")" 'rule=pin actions=skip=app-bound '
+expect_match "python bound: log says skip=app-bound" "$(cat "$T/py.log")" 'rule=pin actions=skip=app-bound(,continue)? '
 check "python bound: log has no source= action" bash -c "! grep -q 'actions=.*source=' '$T/py.log'"
 
 # A port the application chose is kept too.
@@ -48,7 +48,7 @@ expect_eq "socat without bind: server sees 127.0.0.2" "$(last_addr tcp)" 127.0.0
 out=$(shim "$P" socat -T 3 TCP:127.0.0.1:9000,bind=127.0.0.3 - </dev/null 2>"$T/socat.log")
 expect_eq "socat bind=127.0.0.3 gets the mock's answer" "$out" "hello from mock"
 expect_eq "socat bind=127.0.0.3: server sees 127.0.0.3" "$(last_addr tcp)" 127.0.0.3
-expect_match "socat bind: log says skip=app-bound" "$(cat "$T/socat.log")" 'rule=pin actions=skip=app-bound '
+expect_match "socat bind: log says skip=app-bound" "$(cat "$T/socat.log")" 'rule=pin actions=skip=app-bound(,continue)? '
 
 # ---- curl --interface ----
 out=$(shim "$P" curl -s --max-time 5 http://127.0.0.1:8080/ 2>"$T/curl0.log")
@@ -56,10 +56,10 @@ expect_eq "curl without --interface: server sees 127.0.0.2" "$(last_addr http)" 
 out=$(shim "$P" curl -s --max-time 5 --interface 127.0.0.3 http://127.0.0.1:8080/ 2>"$T/curl.log")
 expect_eq "curl --interface 127.0.0.3 gets the mock's answer" "$out" "mock-ok"
 expect_eq "curl --interface 127.0.0.3: server sees 127.0.0.3" "$(last_addr http)" 127.0.0.3
-expect_match "curl --interface: log says skip=app-bound" "$(cat "$T/curl.log")" 'rule=pin actions=skip=app-bound '
+expect_match "curl --interface: log says skip=app-bound" "$(cat "$T/curl.log")" 'rule=pin actions=skip=app-bound(,continue)? '
 
 # ---- probe: bind to a port only (wildcard address) also counts as bound ----
 out=$(shim "$P" "$PROBE" tcp4 bind=0.0.0.0:45679 connect=127.0.0.1:9000 name 2>"$T/probe.log")
 expect_match "probe bound to 0.0.0.0:45679: kernel picks 127.0.0.1, port kept" "$out" 'name rc=0 errno=0 local=127\.0\.0\.1:45679'
-expect_match "probe bound to a port: log says skip=app-bound" "$(cat "$T/probe.log")" 'actions=skip=app-bound '
+expect_match "probe bound to a port: log says skip=app-bound" "$(cat "$T/probe.log")" 'actions=skip=app-bound(,continue)? '
 finish

@@ -1,0 +1,75 @@
+#!/bin/bash
+# frontends: preload, seccomp
+# 47: a connect whose rule pins only `source`, made by the kernel with the
+# program's own arguments. The supervisor binds the socket to the source
+# and lets the program's call continue (the decision line says so:
+# `continue`, with the preparation's rc); the preload binds and calls
+# connect itself. Either way the server sees the source and getsockname
+# says it, for blocking and non-blocking connects, and a connect that
+# fails fails as it does bare: ECONNREFUSED from a closed port,
+# EINPROGRESS then SO_ERROR ECONNREFUSED when non-blocking, EINPROGRESS
+# then SO_ERROR 0 and EISCONN when it works.
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/helpers/peerwatch.sh"
+
+P=$(policy pin.ini <<'INI'
+[pin]
+on = connect
+addr = 127.0.0.1
+source = 127.0.0.2
+INI
+)
+serve tcp tcp 127.0.0.1 9000 || exit 1
+CLOSED=9009 # nothing listens here
+seccomp() { [ "${SOCKSHIM_FRONTEND:-preload}" = seccomp ]; }
+# rc/errno of each step, without the addresses (bare and shim differ there)
+errnos() { sed 's/ local=.*//; s/ remote=.*//'; }
+local_of() { sed -n 's/^name rc=0 errno=0 local=\(127\.0\.0\.[0-9]*\):\([0-9]*\)$/\1 \2/p' <<<"$1"; }
+
+# ---- blocking ----
+steps="connect=127.0.0.1:9000 name"
+bare=$("$PROBE" tcp4 $steps)
+expect_eq "bare (control): connected from 127.0.0.1" "$(local_of "$bare" | cut -d' ' -f1)" 127.0.0.1
+out=$(shim "$P" "$PROBE" tcp4 $steps 2>"$T/block.log")
+expect_eq "blocking: same rc/errno as bare" "$(errnos <<<"$out")" "$(errnos <<<"$bare")"
+expect_eq "blocking: getsockname is the source" "$(local_of "$out" | cut -d' ' -f1)" 127.0.0.2
+wait_peers tcp 2
+expect_eq "blocking: the server sees the same address and port" "$(peers tcp | tail -1)" "$(local_of "$out")"
+
+# ---- non-blocking: EINPROGRESS, then SO_ERROR 0, then EISCONN ----
+steps="nonblock connect=127.0.0.1:9000 wait connect=127.0.0.1:9000 name"
+bare=$("$PROBE" tcp4 $steps)
+expect_match "bare (control): EINPROGRESS first" "$bare" '^connect=127\.0\.0\.1:9000 rc=-1 errno=EINPROGRESS$'
+out=$(shim "$P" "$PROBE" tcp4 $steps 2>"$T/nb.log")
+expect_eq "non-blocking: same rc/errno sequence as bare" "$(errnos <<<"$out")" "$(errnos <<<"$bare")"
+expect_eq "non-blocking: getsockname is the source" "$(local_of "$out" | cut -d' ' -f1)" 127.0.0.2
+wait_peers tcp 4
+expect_eq "non-blocking: the server sees the same address and port" "$(peers tcp | tail -1)" "$(local_of "$out")"
+expect_eq "non-blocking: one decision for two connect calls" "$(grep -c 'connect .*rule=pin' "$T/nb.log")" 1
+
+# ---- a closed port: the kernel's ECONNREFUSED, blocking and not ----
+steps="connect=127.0.0.1:$CLOSED name"
+bare=$("$PROBE" tcp4 $steps)
+expect_match "bare (control): ECONNREFUSED" "$bare" "^connect=127\.0\.0\.1:$CLOSED rc=-1 errno=ECONNREFUSED\$"
+out=$(shim "$P" "$PROBE" tcp4 $steps 2>"$T/refused.log")
+expect_eq "closed port, blocking: same rc/errno as bare" "$(errnos <<<"$out")" "$(errnos <<<"$bare")"
+steps="nonblock connect=127.0.0.1:$CLOSED wait"
+bare=$("$PROBE" tcp4 $steps)
+expect_match "bare (control): SO_ERROR ECONNREFUSED after EINPROGRESS" "$bare" 'ECONNREFUSED'
+out=$(shim "$P" "$PROBE" tcp4 $steps 2>"$T/nbrefused.log")
+expect_eq "closed port, non-blocking: same rc/errno and SO_ERROR as bare" "$(errnos <<<"$out")" "$(errnos <<<"$bare")"
+expect_eq "the server saw only the two connections that worked, twice" "$(npeers tcp)" 4
+
+# ---- the decision lines ----
+if seccomp; then
+	# the kernel made the connect: rc and errno are the preparation's
+	line='rule=pin actions=source=127\.0\.0\.2,continue rc=0 via=seccomp$'
+else
+	line='rule=pin actions=source=127\.0\.0\.2 rc=0$'
+fi
+expect_match "blocking: the decision line" "$(cat "$T/block.log")" "connect fd=[0-9]+ tcp 127\.0\.0\.1:9000 $line"
+seccomp || line='rule=pin actions=source=127\.0\.0\.2 rc=-1 errno=EINPROGRESS$'
+expect_match "non-blocking: the decision line" "$(cat "$T/nb.log")" "connect fd=[0-9]+ tcp 127\.0\.0\.1:9000 $line"
+seccomp || line='rule=pin actions=source=127\.0\.0\.2 rc=-1 errno=ECONNREFUSED$'
+expect_match "closed port: the decision line" "$(cat "$T/refused.log")" "connect fd=[0-9]+ tcp 127\.0\.0\.1:$CLOSED $line"
+finish
