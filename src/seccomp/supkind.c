@@ -11,6 +11,13 @@
 #include "connstate.h"
 #include "fdtab.h"
 
+/* The port getsockname gave (network order is fine: only 0 matters) */
+static unsigned local_port(const struct sockaddr_storage *local)
+{
+	return local->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)local)->sin6_port
+					    : ((const struct sockaddr_in *)local)->sin_port;
+}
+
 uint32_t sup_kind(int fd, struct sockaddr_storage *local, socklen_t *len)
 {
 	int type, proto;
@@ -21,7 +28,14 @@ uint32_t sup_kind(int fd, struct sockaddr_storage *local, socklen_t *len)
 		return 0;
 	if (local->ss_family != AF_INET && local->ss_family != AF_INET6)
 		return FD_KNOWN | FD_OTHER; /* a unix, netlink, packet... socket */
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l2) < 0 || getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l3) < 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l3) < 0)
+		return 0;
+	/* Only a raw socket names TCP or UDP with another type than stream or
+	 * datagram, and a raw socket's local port is its protocol for good:
+	 * with port 0 the type is not asked (every first connect or send). */
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && !local_port(local))
+		type = proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	else if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l2) < 0)
 		return 0;
 	return fdtab_classify(local->ss_family, type, proto);
 }

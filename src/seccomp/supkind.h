@@ -17,9 +17,10 @@
 /* The kind of socket fd as fdtab_classify gives it (FD_TCP, FD_UDP,
  * FD_V6, ...), with its local address in *local, *len: the family is the
  * one getsockname answers (for an AF_INET or AF_INET6 socket, bound or
- * not, its own), so SO_DOMAIN is not asked; SO_TYPE and SO_PROTOCOL are
- * (a raw socket may name IPPROTO_TCP). 0 with errno when the kernel does
- * not say (ENOTSOCK). */
+ * not, its own), so SO_DOMAIN is not asked; SO_PROTOCOL is, and SO_TYPE
+ * only when the local port is not 0 (a raw socket may name IPPROTO_TCP,
+ * and its local port is always its protocol's number). 0 with errno when
+ * the kernel does not say (ENOTSOCK). */
 uint32_t sup_kind(int fd, struct sockaddr_storage *local, socklen_t *len);
 
 /* Is the local address sup_kind read the wildcard with port 0? A TCP

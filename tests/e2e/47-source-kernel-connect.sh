@@ -60,6 +60,20 @@ out=$(shim "$P" "$PROBE" tcp4 $steps 2>"$T/nbrefused.log")
 expect_eq "closed port, non-blocking: same rc/errno and SO_ERROR as bare" "$(errnos <<<"$out")" "$(errnos <<<"$bare")"
 expect_eq "the server saw only the two connections that worked, twice" "$(npeers tcp)" 4
 
+# ---- raw sockets naming TCP or UDP are not TCP or UDP sockets: untouched ----
+# raw.py PROTO: connect a raw socket of PROTO to 127.0.0.1, print its local address
+cat >"$T/raw.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, getattr(socket, "IPPROTO_" + sys.argv[1]))
+s.connect(("127.0.0.1", 9000))
+print(s.getsockname()[0])
+PY
+if [ "$("$PY" "$T/raw.py" TCP 2>&1)" = 127.0.0.1 ]; then # (CAP_NET_RAW)
+	for p in TCP UDP; do
+		expect_eq "raw IPPROTO_$p socket: connected from 127.0.0.1, as bare" "$(shim "$P" "$PY" "$T/raw.py" $p 2>&1)" 127.0.0.1
+	done
+fi
+
 # ---- the decision lines ----
 if seccomp; then
 	# the kernel made the connect: rc and errno are the preparation's
