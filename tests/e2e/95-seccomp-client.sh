@@ -40,7 +40,7 @@ wait_peers tcp 3
 expect_eq "supervised: server sees the same address and port" \
 	"$(last_peer tcp)" "$(printf '%s\n' "$out" | sed -n 's/^name .*local=\(.*\):\([0-9]*\)$/\1 \2/p')"
 expect_match "supervised: decision logged in the preload's format, by the supervisor" "$(cat "$T/src.log")" \
-	'info connect fd=[0-9]+ tcp 127\.0\.0\.1:9000 rule=pin actions=source=127\.0\.0\.2 (.* )?rc=0 via=seccomp'
+	'info connect fd=[0-9]+ tcp 127\.0\.0\.1:9000 rule=pin actions=source=127\.0\.0\.2,continue rc=0 via=seccomp'
 expect_match "supervised: start line names the front end" "$(cat "$T/src.log")" 'info start .*program=sprobe .*via=seccomp'
 
 # a blocking connect made from a worker thread, and a non-blocking one
@@ -146,7 +146,7 @@ expect_match "v6 source = ::1: the static client connects from [::1]" "$out" \
 	'^connect=\[::1\]:9006 rc=0 errno=0
 name rc=0 errno=0 local=\[::1\]:[0-9]+$'
 expect_match "v6 source: logged with the v6 address" "$(cat "$T/v6src.log")" \
-	'connect fd=[0-9]+ tcp \[::1\]:9006 rule=pin6 actions=source=::1 (.* )?rc=0'
+	'connect fd=[0-9]+ tcp \[::1\]:9006 rule=pin6 actions=source=::1,continue rc=0'
 out=$("$T/sprobe" tcp6 connect=[::1]:81)
 expect_eq "bare: nothing listens on [::1]:81 (control)" "$out" "connect=[::1]:81 rc=-1 errno=ECONNREFUSED"
 n0=$(npeers tcp6)
