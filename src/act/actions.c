@@ -531,6 +531,12 @@ out:
 	return -1;
 }
 
+bool ss_act_same_socket(struct ss_call *c)
+{
+	const struct ss_rule *r = c->rule;
+	return !r->has_source_port || (c->proto == SS_PROTO_TCP && window_checked_fd(c, &r->source_port));
+}
+
 bool ss_act_may_replace(struct ss_call *c)
 {
 	const struct ss_rule *r = c->rule;

@@ -79,6 +79,11 @@ unsigned ss_act_usable_sources(const struct ss_call *c, const struct ss_addr *de
  */
 bool ss_act_may_replace(struct ss_call *c);
 
+/* Does a connect under c's rule stay on the program's own socket, whatever
+ * it retries (no window, or a TCP window the kernel checks), so that the
+ * socket is never replaced by a fresh one? */
+bool ss_act_same_socket(struct ss_call *c);
+
 /*
  * connect(c->fd, to) from the rule's source. A pool address with no port
  * left for this destination hands over to the next address on the same

@@ -401,7 +401,7 @@ static bool retake_role(void)
  * another thread. */
 void carry_out(struct job *j, void (*fn)(struct job *))
 {
-	int fl = fcntl(j->fd, F_GETFL);
+	int fl = j->has_fl ? j->fl : fcntl(j->fd, F_GETFL);
 	bool may_block = j->c.proto == SS_PROTO_TCP && fl >= 0 && !(fl & O_NONBLOCK);
 	if (may_block && g_threaded && !gave_role) {
 		pthread_mutex_lock(&q_lock);

@@ -154,7 +154,7 @@ static bool may_continue(const struct job *j)
 	const struct ss_call *c = &j->c;
 	const struct ss_rule *r = c->rule;
 	return c->proto == SS_PROTO_TCP && !c->dry && !j->rewritten && !r->has_rewrite && !r->has_source_port &&
-	       r->nsource && ss_act_usable_sources(c, &j->to) <= 1;
+	       ss_act_usable_sources(c, &j->to) <= 1;
 }
 
 /* The decision line says "continue" after what was done: its rc and errno
@@ -168,6 +168,49 @@ static void continue_from_source(struct job *j)
 	pin_put(j->fd, j->c.ent, NULL, false);
 	answer(j, 0, 0, true);
 	job_free(j);
+}
+
+/*
+ * A blocking TCP connect the supervisor makes itself (a window, a pool, a
+ * source with options to retry) on the program's own socket: made here
+ * with O_NONBLOCK set for the call on the open file (the program's thread
+ * is in this connect meanwhile), so that picking the source, and every
+ * retry of a taken 4-tuple, happens here as before, but the handshake is
+ * not waited for. On EINPROGRESS the program's call continues: a blocking
+ * connect on a socket whose attempt is under way waits for it and returns
+ * what a blocking connect returns (0, ECONNREFUSED, ETIMEDOUT, with the
+ * program's SO_SNDTIMEO), and the receiving role stays with this thread
+ * (no hand-off before a call that may block). Not where the socket may be
+ * replaced by a fresh one (a window the kernel does not check: that one
+ * must be made with the program's flags), nor for a rewrite (the
+ * program's call would pass its own address again; the kernel ignores it
+ * then, but for AF_UNSPEC). true when the call was answered.
+ */
+static bool connect_then_continue(struct job *j)
+{
+	struct ss_call *c = &j->c;
+	if (c->proto != SS_PROTO_TCP || c->dry || j->rewritten || c->rule->has_rewrite || !ss_act_same_socket(c))
+		return false;
+	j->fl = fcntl(j->fd, F_GETFL);
+	j->has_fl = true;
+	if (j->fl < 0 || (j->fl & O_NONBLOCK) || fcntl(j->fd, F_SETFL, j->fl | O_NONBLOCK) < 0)
+		return false;
+	struct sockaddr_storage ss;
+	socklen_t tl;
+	const struct sockaddr *ta = dest(j, &ss, &tl);
+	int rc = ss_act_connect(c, &j->to, ta, tl);
+	int err = errno;
+	fcntl(j->fd, F_SETFL, j->fl);
+	gave_address(j, rc == 0 || err == EINPROGRESS);
+	if (rc == 0 || err != EINPROGRESS) {
+		finish(j, rc, err); /* at once, as a blocking connect would have it */
+		return true;
+	}
+	log_call(j, 0, 0, true);
+	pin_put(j->fd, c->ent, NULL, false);
+	answer(j, 0, 0, true);
+	job_free(j);
+	return true;
 }
 
 void on_connect(struct job *j)
@@ -201,6 +244,8 @@ void on_connect(struct job *j)
 		return drop(j);
 	if (may_continue(j))
 		return continue_from_source(j);
+	if (connect_then_continue(j))
+		return;
 	carry_out(j, do_connect);
 }
 

@@ -26,6 +26,8 @@ struct job {
 	struct ss_call c;
 	struct ss_addr to;  /* where the call goes: c.app, or rewritten */
 	bool rewritten;
+	bool has_fl;        /* fl holds the socket's file status flags (F_GETFL) */
+	int fl;
 	struct sockaddr_storage raw; /* the sockaddr as the target passed it */
 	socklen_t rawlen;
 	struct sockaddr_storage local; /* getsockname of the socket, as begin found it */

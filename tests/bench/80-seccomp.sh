@@ -325,7 +325,7 @@ done
 for v in $VARIANTS; do
 	case $v in
 	source) pat=' info connect fd=[0-9]+ tcp 127\.0\.0\.1:'$PORT' rule=pin actions=source=127\.0\.0\.2,continue rc=0 via=seccomp$' ;;
-	window) pat=' info connect fd=[0-9]+ tcp 127\.0\.0\.1:'$PORT' rule=pin actions=.*source=127\.0\.0\.2:4[0-9]{4} rc=0 via=seccomp$' ;;
+	window) pat=' info connect fd=[0-9]+ tcp 127\.0\.0\.1:'$PORT' rule=pin actions=.*source=127\.0\.0\.2:4[0-9]{4},continue rc=0 via=seccomp$' ;;
 	nomatch) pat=' debug connect fd=[0-9]+ tcp 127\.0\.0\.1:'$PORT' rule=- actions=continue .*via=seccomp' ;;
 	esac
 	d=$(grep -cE "$pat" "$T/$v.probe.log" 2>/dev/null)

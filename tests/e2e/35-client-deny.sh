@@ -65,7 +65,7 @@ out=$(shim "$sandbox" "$PROBE" tcp4 connect=127.0.0.1:9000 2>"$T/sandbox.log")
 expect_eq "sandbox: 127.0.0.1 allowed by the first rule" "$out" "connect=127.0.0.1:9000 rc=0 errno=0"
 wait_peers tcp $((n0 + 1))
 expect_eq "sandbox: the server got the loopback connection" "$(npeers tcp)" $((n0 + 1))
-expect_match "sandbox: logged as an explicit allow" "$(cat "$T/sandbox.log")" 'rule=loopback-v4 actions=allow rc=0'
+expect_match "sandbox: logged as an explicit allow" "$(cat "$T/sandbox.log")" 'rule=loopback-v4 actions=allow(,continue)? rc=0'
 out=$(shim "$sandbox" "$PROBE" tcp6 connect=[::1]:9006 2>"$T/sandbox6.log")
 expect_eq "sandbox: [::1] (not in the allow rule) refused with ENETUNREACH" "$out" "connect=[::1]:9006 rc=-1 errno=ENETUNREACH"
 sleep 0.2

@@ -86,4 +86,28 @@ seccomp || line='rule=pin actions=source=127\.0\.0\.2 rc=-1 errno=EINPROGRESS$'
 expect_match "non-blocking: the decision line" "$(cat "$T/nb.log")" "connect fd=[0-9]+ tcp 127\.0\.0\.1:9000 $line"
 seccomp || line='rule=pin actions=source=127\.0\.0\.2 rc=-1 errno=ECONNREFUSED$'
 expect_match "closed port: the decision line" "$(cat "$T/refused.log")" "connect fd=[0-9]+ tcp 127\.0\.0\.1:$CLOSED $line"
+
+# ---- a window: the port picked (and a taken one retried) by the supervisor,
+# the handshake waited for by the program's own blocking connect ----
+W=$(policy win.ini <<'INI'
+[win]
+on = connect
+addr = 127.0.0.1
+source = 127.0.0.2
+source_port = 41000-41009
+INI
+)
+steps="connect=127.0.0.1:9000 name"
+bare=$("$PROBE" tcp4 $steps)
+out=$(shim "$W" "$PROBE" tcp4 $steps 2>"$T/win.log")
+expect_eq "window, blocking: same rc/errno as bare" "$(errnos <<<"$out")" "$(errnos <<<"$bare")"
+expect_match "window, blocking: getsockname is the source and a port of the window" "$out" 'local=127\.0\.0\.2:4100[0-9]$'
+wait_peers tcp 6
+expect_eq "window, blocking: the server sees the same address and port" "$(peers tcp | tail -1)" "$(local_of "$out")"
+steps="connect=127.0.0.1:$CLOSED"
+bare=$("$PROBE" tcp4 $steps)
+out=$(shim "$W" "$PROBE" tcp4 $steps 2>"$T/winrefused.log")
+expect_eq "window, closed port, blocking: ECONNREFUSED as bare" "$(errnos <<<"$out")" "$(errnos <<<"$bare")"
+seccomp && line=',continue rc=0 via=seccomp$' || line=' rc=0$'
+expect_match "window, blocking: the decision line" "$(cat "$T/win.log")" "rule=win actions=source=127\.0\.0\.2:4100[0-9]$line"
 finish

@@ -72,7 +72,7 @@ expect_eq "taken 4-tuple, blocking: every option survived the retry" "$(field op
 expect_eq "taken 4-tuple, blocking: on the program's own socket" "$(field fd-changed "$out")" 0
 expect_match "taken 4-tuple, blocking: no fd leaked" "$out" '^fds-leaked=0$'
 expect_match "taken 4-tuple, blocking: log names the taken ports" "$(cat "$T/b.log")" \
-	'actions=taken=127\.0\.0\.2:4300[0-4]:EADDRNOTAVAIL,.*retries=[0-9]+,source=127\.0\.0\.2:4300[5-9] rc=0( via=seccomp)?$'
+	'actions=taken=127\.0\.0\.2:4300[0-4]:EADDRNOTAVAIL,.*retries=[0-9]+,source=127\.0\.0\.2:4300[5-9](,continue)? rc=0( via=seccomp)?$'
 
 W2=$(pol w2 "43000-43004, 43010-43014" host)
 out=$(shim "$W2" "$RC" -k -r -o -n 5 -w 1 -f "$T/nb.ports" 127.0.0.1 9100 2>"$T/nb.log")
@@ -90,7 +90,7 @@ out=$(shim "$W3" "$RC" -o -n 5 -w 1 -f "$T/u.ports" 127.0.0.1 9100 2>"$T/u.log")
 expect_eq "taken, no SO_REUSEADDR: 5 connects succeed" "$(field ok "$out")/$(field fail "$out")" "5/0"
 expect_eq "taken, no SO_REUSEADDR: from 43025-43029" "$(ports_of "$T/u.ports")" "43025 43026 43027 43028 43029 "
 expect_eq "taken, no SO_REUSEADDR: same socket, options kept" "$(field fd-changed "$out")/$(field opts-lost "$out")" "0/0"
-expect_match "taken, no SO_REUSEADDR: log counts the retries" "$(cat "$T/u.log")" 'actions=(taken=[^,]*,)*retries=[1-5],source=127\.0\.0\.2:4302[5-9] rc=0( via=seccomp)?$'
+expect_match "taken, no SO_REUSEADDR: log counts the retries" "$(cat "$T/u.log")" 'actions=(taken=[^,]*,)*retries=[1-5],source=127\.0\.0\.2:4302[5-9](,continue)? rc=0( via=seccomp)?$'
 W4=$(pol w4 "43020-43024, 43030-43034")
 out=$(shim "$W4" "$RC" -k -o -n 5 -w 1 -f "$T/unb.ports" 127.0.0.1 9100 2>"$T/unb.log")
 expect_eq "taken, no SO_REUSEADDR, non-blocking: 5 connects succeed from 43030-43034" \
@@ -136,7 +136,7 @@ expect_eq "exact ports, blocking: every option survived the retry" "$(field opts
 expect_match "exact ports, blocking: a fresh socket was put in place" "$(field fd-changed "$out")" '^[1-5]$'
 expect_match "exact ports, blocking: no fd leaked" "$out" '^fds-leaked=0$'
 expect_match "exact ports, blocking: log names the taken ports" "$(cat "$T/xb.log")" \
-	'actions=taken=127\.0\.0\.2:4300[0-4]:EADDRNOTAVAIL,.*retries=[0-9]+,source=127\.0\.0\.2:4300[5-9] rc=0( via=seccomp)?$'
+	'actions=taken=127\.0\.0\.2:4300[0-4]:EADDRNOTAVAIL,.*retries=[0-9]+,source=127\.0\.0\.2:4300[5-9](,continue)? rc=0( via=seccomp)?$'
 expect_eq "exact ports, blocking: the server saw them" "$(($(grep -c '^127\.0\.0\.2 4300[5-9]$' "$T/peers") - seen))" 5
 
 X2=$(pol x2 "43000-43004, 43010-43014" host)
