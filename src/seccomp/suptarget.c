@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -71,19 +72,33 @@ static pid_t tgid_of(pid_t tid)
  * names. Only a pidfd of the calling thread itself is kept: before 6.9
  * (no PIDFD_THREAD) a non-leader's calls go through its leader's pidfd,
  * opened and closed per call, since a kept one could outlive the thread id
- * and serve another process's call. At most PIDFDS are held; a slot taken
- * by another thread is closed and reused. Used by the loop thread only
- * (begin, the setsockopt and sendmmsg handlers): no lock.
+ * and serve another process's call. Up to PIDFDS_MAX are held, a quarter
+ * of the descriptors the supervisor may open (its soft limit is raised to
+ * the hard one first: the command, forked before, keeps its own): a Go
+ * program whose goroutines wait in trapped calls runs hundreds of threads,
+ * which 64 slots made open and close a pidfd for nearly every call. A
+ * slot taken by another thread is closed and reused. Used by the loop
+ * thread only (begin, the setsockopt and sendmmsg handlers): no lock.
  */
-#define PIDFDS 64
+#define PIDFDS_MAX 1024
 static struct {
 	pid_t tid;
 	int pfd; /* -1: empty */
-} pidfds[PIDFDS];
+} pidfds[PIDFDS_MAX];
+static size_t n_pidfds = 64;
 
 void target_init(void)
 {
-	for (size_t i = 0; i < PIDFDS; i++) {
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		n_pidfds = rl.rlim_cur / 4 > PIDFDS_MAX ? PIDFDS_MAX : rl.rlim_cur / 4 < 64 ? 64 : (size_t)rl.rlim_cur / 4;
+	}
+	for (size_t i = 0; i < PIDFDS_MAX; i++) {
 		pidfds[i].tid = 0;
 		pidfds[i].pfd = -1;
 	}
@@ -106,7 +121,7 @@ static int getfd_uncached(pid_t tid, int tfd)
 /* Our duplicate of the target's fd tfd, or -1 with errno. */
 int target_fd(pid_t tid, int tfd)
 {
-	size_t h = (size_t)tid % PIDFDS;
+	size_t h = (size_t)tid % n_pidfds;
 	int fd = -1, err = 0;
 	for (int fresh = 0; fresh < 2; fresh++) {
 		if (pidfds[h].tid != tid || pidfds[h].pfd < 0) {

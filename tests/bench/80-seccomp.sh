@@ -5,9 +5,12 @@
 # close, one connection at a time on loopback, see matchconn.c), which no
 # preload reaches, is run bare and under the supervisor with three policies:
 #   source   `source = 127.0.0.2` for its connects: the supervisor reads the
-#            call, duplicates the socket, binds it and connects it itself
-#   window   the same with `source_port = 40000-49999` (explicit ports, so
-#            the program's options are read back first, for a retry)
+#            call, duplicates the socket, binds it and lets the program's
+#            connect continue in the kernel
+#   window   the same with `source_port = 40000-49999`: the supervisor
+#            connects from a port of the window itself (a taken 4-tuple is
+#            retried with the next port), without waiting for the
+#            handshake, which the program's blocking connect then waits for
 #   nomatch  a connect rule that matches nothing here: the filter still sends
 #            each connect to the supervisor, which decides and lets the call
 #            continue in the kernel
