@@ -3,6 +3,8 @@
  */
 #include "engine.h"
 
+#include "hostname.h"
+
 #include <stdint.h>
 
 #include "index.h"
@@ -27,6 +29,10 @@ bool ss_rule_matches(const struct ss_rule *r, const struct ss_opdesc *op)
 	} else if (!r->program_ok) {
 		return false;
 	}
+	if (r->nhosts && (!op->host || !ss_host_match(r->hosts, r->nhosts, op->host)))
+		return false;
+	if (op->op == SS_OP_RESOLVE)
+		return true; /* no address */
 	if (r->has_port && !ss_portset_contains(&r->port, op->addr->port))
 		return false;
 	if (r->has_addr && !ss_ipset_contains(&r->addr, op->addr) && !(op->dual && ss_ipset_contains(&r->addr, &any4)))
@@ -95,7 +101,7 @@ const struct ss_rule *ss_decide(const struct ss_policy *p, const struct ss_opdes
 {
 	if (p->nerrors || !(p->op_mask & SS_OPBIT(op->op)))
 		return NULL;
-	if (p->index)
+	if (p->index && op->op != SS_OP_RESOLVE)
 		return decide_indexed(p, p->index, op);
 	for (unsigned i = 0; i < p->nrules; i++)
 		if (ss_rule_matches(&p->rules[i], op))

@@ -114,6 +114,8 @@ struct ss_policy *ss_policy_parse(const char *file, const char *text, size_t len
 		if (p->rules) {
 			p->rules[i] = rb[i];
 			p->op_mask |= rb[i].ops;
+			if (rb[i].nhosts)
+				p->host_ops |= rb[i].ops;
 		}
 	}
 	vec_free(&ps.rules);

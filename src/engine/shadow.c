@@ -46,7 +46,7 @@ struct table {
 	struct bucket *b;
 	size_t cap, n;
 	struct vec nodes;
-	uint32_t first[16][4][4]; /* rules with neither addr, port nor program, by (ops, protos, families) */
+	uint32_t first[32][4][4]; /* rules with neither addr, port nor program, by (ops, protos, families) */
 	bool alen[T_COUNT][129], plen[17]; /* the prefix lengths some key of a tag has */
 };
 
@@ -267,7 +267,7 @@ static bool file_all(struct table *t, const struct ss_rule *r, uint32_t i)
 		return ok;
 	}
 	if (!r->nprograms) {
-		uint32_t *f = &t->first[r->ops & 15][r->protos & 3][r->families & 3];
+		uint32_t *f = &t->first[r->ops & 31][r->protos & 3][r->families & 3];
 		if (*f == NONE)
 			*f = i;
 		return true;
@@ -357,6 +357,18 @@ bool ss_rule_shadows(const struct ss_rule *a, const struct ss_rule *b)
 				return false;
 		}
 	}
+	if (a->nhosts) {
+		if (!b->nhosts)
+			return false;
+		for (unsigned i = 0; i < b->nhosts; i++) {
+			bool found = false;
+			for (unsigned j = 0; j < a->nhosts && !found; j++)
+				found = strcmp(a->hosts[j], b->hosts[i]) == 0 ||
+					(!has_glob(b->hosts[i]) && ss_glob_match(a->hosts[j], b->hosts[i]));
+			if (!found)
+				return false;
+		}
+	}
 	return true;
 }
 
@@ -365,7 +377,7 @@ static void search(const struct table *t, struct search *s)
 	const struct ss_rule *b = s->b;
 
 	/* rules with no addr, port or program: one per (ops, protos, families) */
-	for (unsigned ops = 1; ops < 16; ops++)
+	for (unsigned ops = 1; ops < 32; ops++)
 		for (unsigned pr = 0; pr < 4; pr++)
 			for (unsigned fa = 0; fa < 4; fa++) {
 				uint32_t j = t->first[ops][pr][fa];

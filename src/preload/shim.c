@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "fdtab.h"
 #include "fmt.h"
+#include "hosttab.h"
 #include "index.h"
 #include "kaddr.h"
 #include "log.h"
@@ -153,7 +154,8 @@ static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct soc
 	c->rule = NULL;
 	if (rules_for(lv->policy, op)) {
 		struct ss_callsite s = { op, c->proto, c->family, &c->app, NULL, NULL, fdtab_ask_v6only, &c->fd };
-		c->rule = ss_decide_call(lv->policy, &s, NULL);
+		char host[SS_HOST_MAX]; /* the name a lookup returned the address for, asked only when a rule has host */
+		c->rule = ss_decide_call_host(lv->policy, &s, ss_host_for(lv->policy, op, &c->app, host), NULL);
 	}
 	/* the action strings are only for the log line of a decision */
 	if (c->rule) {
@@ -641,7 +643,7 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 		if (got == 0 || !ss_kernel_addr(&a, SS_OP_SEND, SS_PROTO_UDP, fam, (struct sockaddr *)&copy, m.msg_namelen,
 						fdtab_ask_v6only, &fd))
 			continue;
-		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, fam, &a, NULL, false };
+		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, fam, &a, NULL, false, NULL };
 		if (ss_decide(p, &d))
 			return true;
 	}

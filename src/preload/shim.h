@@ -43,6 +43,8 @@ int shim_fcntl(int fd, int cmd, void *arg, int is64);
 pid_t shim_fork_raw(void);
 
 /* For the hooks kept in files of their own (accept.c, connect state): */
+/* true once the policy is in place (the first hook to ask loads it). */
+bool shim_ready(void);
 /* Will a debug line for a call that makes no decision be written? (May
  * load the policy, as any hook may.) */
 bool shim_plain_logged(void);
