@@ -72,7 +72,16 @@ int ss_answer_addrinfo(ss_gai_fn real, const struct ss_addr *addrs, unsigned n, 
 		/* a family libc refuses: its own answer for it */
 		rc = real("127.0.0.1", service, &h, &head);
 	} else if (rc == 0 && !any) {
-		rc = EAI_NONAME;
+		/* glibc looks the service up before the name: a bad service (or
+		 * socktype, protocol) says so even when the name has no address
+		 * of the family asked for. libc's own verdict on the service,
+		 * with an address of that family, comes first. */
+		struct addrinfo *probe = NULL;
+		rc = real(fam == AF_INET ? "127.0.0.1" : "::1", service, &h, &probe);
+		if (probe)
+			freeaddrinfo(probe);
+		if (rc == 0)
+			rc = EAI_NONAME;
 	}
 	if (rc == 0 && (h.ai_flags & AI_CANONNAME) && head) {
 		for (struct addrinfo *p = head; p; p = p->ai_next) {
@@ -97,15 +106,19 @@ int ss_answer_hostent(const struct ss_addr *addrs, unsigned n, const char *name,
 	unsigned len = af == AF_INET ? 4 : 16, k = 0;
 	for (unsigned i = 0; i < n; i++)
 		k += addrs[i].family == (af == AF_INET ? 4 : 6);
-	if (!k)
-		return ENOENT;
 	/* [pad][aliases: NULL][addr_list: k + 1][addresses][name] */
 	uintptr_t p = (uintptr_t)buf, end = p + buflen;
 	p = (p + alignof(char *) - 1) & ~(uintptr_t)(alignof(char *) - 1);
 	size_t nl = strlen(name) + 1;
-	size_t need = sizeof(char *) * (k + 2) + (size_t)len * k + nl;
+	/* glibc's files backend wants room for a parsed line before it knows
+	 * whether the name has an address of that family: a buffer too small
+	 * for one answer is ERANGE first, then ENOENT */
+	unsigned room = k ? k : 1;
+	size_t need = sizeof(char *) * (room + 2) + (size_t)len * room + nl;
 	if (p > end || end - p < need)
 		return ERANGE;
+	if (!k)
+		return ENOENT;
 	char **aliases = (char **)p;
 	char **list = aliases + 1;
 	char *data = (char *)(list + k + 1);

@@ -19,7 +19,9 @@
  * - AI_CANONNAME: the first node's ai_canonname is the name asked for
  *   (malloc'd, as freeaddrinfo expects).
  * No answer of the family asked for: EAI_NONAME, as libc says for a name in
- * /etc/hosts without an address of that family.
+ * /etc/hosts without an address of that family, once libc has accepted the
+ * service and hints (an unknown service is EAI_SERVICE first, as glibc,
+ * which looks the service up before the name).
  *
  * gethostbyname*: a hostent in the caller's buffer (ERANGE when it is too
  * small), the name asked for as h_name, no aliases.
@@ -40,7 +42,8 @@ int ss_answer_addrinfo(ss_gai_fn real, const struct ss_addr *addrs, unsigned n, 
 		       const struct addrinfo *hints, struct addrinfo **res);
 
 /* A hostent for family af (AF_INET or AF_INET6) in buf: 0; ERANGE when buf
- * is too small; ENOENT when no answer has that family. */
+ * is too small (for one answer when none has that family: glibc's ERANGE
+ * comes before its "not found"); ENOENT when no answer has that family. */
 int ss_answer_hostent(const struct ss_addr *addrs, unsigned n, const char *name, int af, struct hostent *h, char *buf,
 		      size_t buflen);
 
