@@ -122,6 +122,10 @@ struct ss_policy {
 	unsigned host_ops;  /* ops that some rule with `host` names */
 	unsigned nerrors;   /* errors reported while loading; rules are unusable if > 0 */
 	const struct ss_index *index; /* which rules can match what (index.h); NULL: try them all */
+	/* the rules naming each op, in rule order: what a walk without the
+	 * index tries (oplist.h) */
+	const uint32_t *op_rules[SS_OP_COUNT];
+	uint32_t op_nrules[SS_OP_COUNT];
 	struct arena *arena;
 };
 

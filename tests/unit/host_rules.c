@@ -3,8 +3,9 @@
  * (src/policy_keys.c, src/policy_rule.c, src/engine.c, src/hostname.c):
  * each parse error with its FILE:LINE, names in normal form (case, trailing
  * dot), globs, numeric hosts refused, resolve's rewrite list and EAI deny,
- * first match over resolve and connect rules, and the index keeping
- * resolve-only rules out of every socket call.
+ * first match over resolve and connect rules, the index keeping
+ * resolve-only rules out of every socket call, and the host index (a rule
+ * with host tried only for a name it can match) deciding as a walk does.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "hostindex.h"
 #include "hostname.h"
 #include "index.h"
 #include "policy.h"
@@ -173,14 +175,100 @@ static void index_ignores_resolve(void **state)
 	assert_string_equal(resolve(p, "b.test", SS_FAM_V4), "d");
 	assert_string_equal(conn(p, "10.3.1.1:80", NULL), "c3");
 	ss_policy_free(p);
-	/* a connect rule with host and no addr or port is one every call sees */
+	/* a connect rule with host and no addr or port is filed by its name,
+	 * not in the list every call sees */
 	p = load("[h]\non = connect\nhost = a.test\n[x1]\non=bind\nport=1\n[x2]\non=bind\nport=2\n[x3]\non=bind\nport=3\n"
 		 "[x4]\non=bind\nport=4\n[x5]\non=bind\nport=5\n[x6]\non=bind\nport=6\n[x7]\non=bind\nport=7\n");
 	assert_non_null(p->index);
-	assert_int_equal(p->index->nalways, 1);
+	assert_int_equal(p->index->nalways, 0);
+	assert_non_null(p->index->hosts);
 	assert_string_equal(conn(p, "10.3.1.1:80", "a.test"), "h");
 	assert_string_equal(conn(p, "10.3.1.1:80", "b.test"), "-");
+	assert_string_equal(conn(p, "10.3.1.1:80", NULL), "-");
 	ss_policy_free(p);
+}
+
+/* The first rule that matches, trying every rule. */
+static const struct ss_rule *walk(const struct ss_policy *p, const struct ss_opdesc *d)
+{
+	for (unsigned i = 0; i < p->nrules; i++)
+		if (ss_rule_matches(&p->rules[i], d))
+			return &p->rules[i];
+	return NULL;
+}
+
+static unsigned rnd(unsigned n)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (unsigned)(x % n);
+}
+
+/* The host index: a hundred exact names cost one candidate, and over random
+ * policies (exact names, globs, a name twice, host with an addr or a port,
+ * rules without host, resolve rules) the index decides as the walk does. */
+static void host_index_equals_walk(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "h1.test", "h2.test", "h3.test", "api.x.test", "db.x.test", "h1.test.x" };
+	static const char *const pats[] = { "h1.test", "h2.test", "h3.test", "api.x.test", "*.x.test", "h?.test", "h[12].test", "*" };
+	static char text[1 << 16];
+	text[0] = '\0';
+	for (int i = 1; i <= 100; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "[h%d]\non = connect\nhost = h%d.test\n", i, i);
+	struct ss_policy *p = load(text);
+	assert_non_null(p->index);
+	assert_non_null(p->index->hosts);
+	const uint32_t *ids = NULL;
+	assert_int_equal(ss_hostindex_exact(p->index->hosts, "h100.test", &ids), 1);
+	assert_int_equal(ids[0], 99);
+	assert_int_equal(ss_hostindex_exact(p->index->hosts, "h101.test", &ids), 0);
+	assert_int_equal(p->index->hosts->nglobs, 0);
+	assert_string_equal(conn(p, "127.0.0.1:80", "h100.test"), "h100");
+	assert_string_equal(conn(p, "127.0.0.1:80", NULL), "-");
+	ss_policy_free(p);
+
+	unsigned decided = 0;
+	for (unsigned round = 0; round < 200; round++) {
+		unsigned n = 8 + rnd(40);
+		text[0] = '\0';
+		for (unsigned i = 0; i < n; i++) {
+			char *t = text + strlen(text);
+			size_t room = sizeof(text) - strlen(text);
+			int k = snprintf(t, room, "[r%u]\non = %s\n", i, rnd(4) ? "connect" : rnd(2) ? "send" : "resolve");
+			bool res = strstr(t, "resolve") != NULL;
+			if (rnd(5) && rnd(3))
+				k += snprintf(t + k, room - k, "host = %s\n", pats[rnd(8)]);
+			else if (rnd(2))
+				k += snprintf(t + k, room - k, "host = %s, %s\n", pats[rnd(8)], pats[rnd(8)]);
+			if (!res && !rnd(4))
+				k += snprintf(t + k, room - k, "port = %u\n", 80 + rnd(2));
+			if (!res && !rnd(4))
+				k += snprintf(t + k, room - k, "addr = 127.0.0.%u\n", 1 + rnd(2));
+		}
+		p = parse(text);
+		if (p->nerrors)
+			fail_msg("random policy did not parse:\n%s%s", errs, text);
+		for (unsigned k = 0; k < 200; k++) {
+			struct ss_addr a;
+			bool hi, hp;
+			char ep[32];
+			snprintf(ep, sizeof(ep), "127.0.0.%u:%u", 1 + rnd(2), 80 + rnd(2));
+			assert_true(ss_addr_parse_endpoint(&a, &hi, &hp, ep));
+			const char *host = rnd(6) ? names[rnd(6)] : NULL;
+			struct ss_opdesc d = { .op = rnd(3) ? SS_OP_CONNECT : SS_OP_SEND, .proto = SS_PROTO_TCP,
+					       .family = SS_FAM_V4, .addr = &a, .host = host };
+			const struct ss_rule *want = walk(p, &d), *got = ss_decide(p, &d);
+			if (want != got)
+				fail_msg("round %u: %s host %s: index says %s, walk says %s\n%s", round, ep, host ? host : "-",
+					 got ? got->name : "-", want ? want->name : "-", text);
+			decided += want != NULL;
+		}
+		ss_policy_free(p);
+	}
+	print_message("  %u of 40000 calls decided by a rule\n", decided);
 }
 
 static void expect_errors(const char *text, const char *want)
@@ -241,6 +329,7 @@ int main(void)
 		cmocka_unit_test(resolve_rules),
 		cmocka_unit_test(host_on_connect),
 		cmocka_unit_test(index_ignores_resolve),
+		cmocka_unit_test(host_index_equals_walk),
 		cmocka_unit_test(parse_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
