@@ -9,9 +9,9 @@
  *     mmsg PORT NAME...    one sendmmsg on one UDP socket, a datagram per
  *                          NAME (payload NAME) to the first answer of
  *                          getaddrinfo(NAME) at PORT: "mmsg rc=R errno=E"
- *     fork                 the steps after it run in a child, which prints
- *                          its lines with "child " before them; the parent
- *                          waits for it and runs them too
+ *     fork STEP... end     the steps up to `end` run in a child, which
+ *                          prints its lines with "child " before them; the
+ *                          parent waits for it and goes on after `end`
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 			unsigned n = 0;
 			memset(m, 0, sizeof(m));
 			while (i + 1 < argc && n < 16 && strcmp(argv[i + 1], "gai") && strcmp(argv[i + 1], "connect") &&
-			       strcmp(argv[i + 1], "mmsg") && strcmp(argv[i + 1], "fork")) {
+			       strcmp(argv[i + 1], "mmsg") && strcmp(argv[i + 1], "fork") && strcmp(argv[i + 1], "end")) {
 				const char *name = argv[++i];
 				if (lookup(name, port, &to[n]) > 0) {
 					printf("%smmsg %s: no answer\n", who, name);
@@ -100,6 +100,11 @@ int main(int argc, char **argv)
 			}
 			int st;
 			waitpid(pid, &st, 0);
+			while (i + 1 < argc && strcmp(argv[i + 1], "end"))
+				i++;
+			i++;
+		} else if (strcmp(argv[i], "end") == 0) {
+			return 0; /* the child's steps are done */
 		} else {
 			fprintf(stderr, "hostprobe: bad step %s\n", argv[i]);
 			return 2;

@@ -1,7 +1,9 @@
 /*
  * Unit tests of the address -> name table (src/hosttab.c): the most recent
  * lookup wins, IPv4 and its v4-mapped form are one key, the oldest entries
- * go once the table is full and the newest stay, and threads writing and
+ * go once the table is full and the newest stay (in one bucket: the oldest
+ * goes, and an address recorded again is the newest), a forked child starts
+ * with its parent's table and keeps its own, and threads writing and
  * reading at once never see a name torn between two writes.
  */
 #include <stdarg.h>
@@ -14,6 +16,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hosttab.h"
 
@@ -95,6 +99,73 @@ static void oldest_go(void **state)
 	assert_true(found <= SS_HOSTTAB_BUCKETS * SS_HOSTTAB_WAYS);
 }
 
+/* Within one bucket: the entry that goes is the oldest, and recording an
+ * address again makes it the newest. Which addresses share a bucket is
+ * found by watching: the put that evicts the target is the fifth of its
+ * bucket. */
+static void bucket_oldest_goes(void **state)
+{
+	(void)state;
+	char n[SS_HOST_MAX];
+	struct ss_addr t = v4(0x7f000005u);
+	ss_hosttab_reset();
+	ss_hosttab_put(&t, "target.test");
+	uint32_t i = 0;
+	for (; i < 100000; i++) {
+		struct ss_addr a = v4(0x0a000000u + i);
+		ss_hosttab_put(&a, "fill.test");
+		if (!ss_hosttab_get(&t, n))
+			break;
+	}
+	assert_true(i < 100000);
+	/* again, with the target recorded anew just before that put */
+	ss_hosttab_reset();
+	ss_hosttab_put(&t, "target.test");
+	for (uint32_t k = 0; k < i; k++) {
+		struct ss_addr a = v4(0x0a000000u + k);
+		ss_hosttab_put(&a, "fill.test");
+	}
+	ss_hosttab_put(&t, "again.test");
+	struct ss_addr e = v4(0x0a000000u + i);
+	ss_hosttab_put(&e, "fill.test");
+	assert_true(ss_hosttab_get(&t, n));
+	assert_string_equal(n, "again.test");
+	assert_true(ss_hosttab_get(&e, n));
+	/* more of that bucket's addresses push the target out before e, which
+	 * was recorded after it */
+	uint32_t k = i + 1;
+	for (; k < 200000 && ss_hosttab_get(&t, n); k++) {
+		struct ss_addr a = v4(0x0a000000u + k);
+		ss_hosttab_put(&a, "fill.test");
+	}
+	assert_false(ss_hosttab_get(&t, n));
+	assert_true(ss_hosttab_get(&e, n));
+}
+
+/* A forked child has the parent's table as it was; what the child records
+ * stays the child's. */
+static void fork_copies(void **state)
+{
+	(void)state;
+	char n[SS_HOST_MAX];
+	struct ss_addr a = v4(0x7f000005u);
+	ss_hosttab_reset();
+	ss_hosttab_put(&a, "parent.test");
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		bool ok = ss_hosttab_get(&a, n) && strcmp(n, "parent.test") == 0;
+		ss_hosttab_put(&a, "child.test");
+		ok = ok && ss_hosttab_get(&a, n) && strcmp(n, "child.test") == 0;
+		_exit(ok ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(ss_hosttab_get(&a, n));
+	assert_string_equal(n, "parent.test");
+}
+
 #define THREADS 4
 #define ROUNDS 20000
 
@@ -154,6 +225,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(recent_wins),
 		cmocka_unit_test(oldest_go),
+		cmocka_unit_test(bucket_oldest_goes),
+		cmocka_unit_test(fork_copies),
 		cmocka_unit_test(threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
