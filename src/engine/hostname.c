@@ -53,6 +53,29 @@ bool ss_host_norm(char out[static SS_HOST_MAX], const char *name)
 	return !numeric(out);
 }
 
+/* Every '[' opens a set that a ']' closes, read as ss_glob_match reads it
+ * (a ']' right after '[', '[!' or '[^' is a member). ss_glob_match takes an
+ * unclosed '[' as a literal one, which no name has: such a pattern could
+ * never match, so it is refused rather than kept. */
+static bool brackets_closed(const char *p)
+{
+	for (; *p; p++) {
+		if (*p != '[')
+			continue;
+		const char *q = p + 1;
+		if (*q == '!' || *q == '^')
+			q++;
+		if (*q == ']')
+			q++;
+		while (*q && *q != ']')
+			q++;
+		if (!*q)
+			return false;
+		p = q;
+	}
+	return true;
+}
+
 const char *ss_host_pattern(char out[static SS_HOST_MAX], const char *pat)
 {
 	static const char expected[] = "a name or glob such as api.example.com or *.internal";
@@ -65,6 +88,8 @@ const char *ss_host_pattern(char out[static SS_HOST_MAX], const char *pat)
 	}
 	if (numeric(out))
 		return "a name (a numeric address is never looked up: use 'addr')";
+	if (!brackets_closed(out))
+		return "a glob whose every '[' is closed by a ']', such as db-[0-9].internal";
 	return NULL;
 }
 

@@ -23,8 +23,9 @@ bool ss_host_norm(char out[static SS_HOST_MAX], const char *name);
 
 /*
  * A `host` pattern from a policy, in normal form, in out: letters, digits,
- * '-', '_', '.', and the glob characters * ? [ ] ! ^. NULL when it is fine,
- * else what is wrong ("a name or glob such as api.example.com or *.internal").
+ * '-', '_', '.', and the glob characters * ? [ ] ! ^, every '[' closed by a
+ * ']'. NULL when it is fine, else what is wrong ("a name or glob such as
+ * api.example.com or *.internal").
  */
 const char *ss_host_pattern(char out[static SS_HOST_MAX], const char *pat);
 

@@ -91,6 +91,10 @@ static void norm_forms(void **state)
 	assert_string_equal(n, "*.s3.amazonaws.com");
 	assert_non_null(ss_host_pattern(n, "10.0.0.1"));
 	assert_non_null(ss_host_pattern(n, "a/b"));
+	assert_non_null(ss_host_pattern(n, "[a-z.example.test")); /* an unclosed set could never match */
+	assert_non_null(ss_host_pattern(n, "db-[0-9].x[!"));
+	assert_null(ss_host_pattern(n, "db-[0-9].internal"));
+	assert_null(ss_host_pattern(n, "[]a].test")); /* ']' first is a member, as ss_glob_match reads it */
 	assert_int_equal(ss_eai_from_name("EAI_NONAME"), EAI_NONAME);
 	assert_int_equal(ss_eai_from_name("EACCES"), 0);
 	assert_string_equal(ss_eai_name(EAI_AGAIN), "EAI_AGAIN");
