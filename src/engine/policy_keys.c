@@ -308,6 +308,22 @@ static void rule_key(struct parser *ps, struct rule_build *rb, enum key k, const
 	}
 }
 
+/* A continuation line of rewrite (a long list cut at a comma, or a list
+ * that goes on on the next line after a comma), joined to the text so far. */
+static void append_rewrite(struct parser *ps, struct rule_build *rb, const char *value)
+{
+	size_t a = strlen(rb->rewrite_text), b = strlen(value);
+	char *t = arena_alloc(ps->p->arena, a + b + 2);
+	if (!t) {
+		ps->oom = true;
+		return;
+	}
+	memcpy(t, rb->rewrite_text, a);
+	t[a] = ' '; /* the text so far ends with the comma the list goes on after */
+	memcpy(t + a + 1, value, b + 1);
+	rb->rewrite_text = t;
+}
+
 static const char *const global_keys[] = { "log", "log_level", "log_format", "mode", "on_error", "summary_interval", "reload" };
 
 /* A duration in whole seconds: N followed by s, m or h (1s to 7 days), or
@@ -459,7 +475,11 @@ int pp_handler(void *user, const char *section, const char *name, const char *va
 		if (strcmp(name, pp_keys[k].name) != 0)
 			continue;
 		if (ps->continuation) {
-			if (!pp_keys[k].list) {
+			if (k == K_REWRITE && rb->rewrite_text) {
+				/* resolve's rewrite is a list (policy_rule.c reads it whole) */
+				if (*value)
+					append_rewrite(ps, rb, value);
+			} else if (!pp_keys[k].list) {
 				pp_report(ps, ps->line, "'", name, "' takes one value, not a list", NULL);
 				ps->key_rejected = true;
 			}

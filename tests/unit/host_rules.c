@@ -142,6 +142,26 @@ static void resolve_rules(void **state)
 	ss_policy_free(p);
 }
 
+/* resolve's rewrite list longer than a line the reader takes at once (cut
+ * at its commas), and a list that goes on on the next line: every address */
+static void long_rewrite_list(void **state)
+{
+	(void)state;
+	char text[2048] = "[r]\non = resolve\nhost = a.test\nrewrite = ";
+	for (int i = 1; i <= 16; i++)
+		sprintf(text + strlen(text), "fd00:1234:5678:9abc::%x%s", i, i < 16 ? ", " : "\n");
+	strcat(text, "[s]\non = resolve\nhost = b.test\nrewrite = 127.0.0.1,\n  127.0.0.2, ::1\n");
+	assert_true(strlen(text) > 400);
+	struct ss_policy *p = load(text);
+	assert_non_null(p);
+	assert_int_equal(p->nrules, 2);
+	assert_int_equal(p->rules[0].nanswers, 16);
+	assert_int_equal(p->rules[0].answers[15].family, 6);
+	assert_int_equal(p->rules[1].nanswers, 3);
+	assert_int_equal(p->rules[1].answers[2].family, 6);
+	ss_policy_free(p);
+}
+
 static void host_on_connect(void **state)
 {
 	(void)state;
@@ -331,6 +351,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(norm_forms),
 		cmocka_unit_test(resolve_rules),
+		cmocka_unit_test(long_rewrite_list),
 		cmocka_unit_test(host_on_connect),
 		cmocka_unit_test(index_ignores_resolve),
 		cmocka_unit_test(host_index_equals_walk),
