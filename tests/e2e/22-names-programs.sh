@@ -81,10 +81,20 @@ out=$(shim "$P" curl -s --max-time 10 "$URL/curl" 2>"$T/curl.log")
 expect_eq "curl: exit 0, the answer came from the local server" "$?/$out" "0/served /curl"
 expect_match "curl: the server saw the request by name" "$(names_requests api)" \
 	'^request /curl host=api\.example\.test:18080 peer=127\.0\.0\.1$'
-out=$(shim "$P" node -e "$nodeget" "$URL/node" 2>/dev/null)
-expect_eq "node http.get: the answer came from the local server" "$out" "served /node"
-expect_match "node http.get: the server saw the request by name" "$(names_requests api)" \
-	'^request /node host=api\.example\.test:18080 peer=127\.0\.0\.1$'
+# node crashes at start (a null interceptor, pc 0) with any ASan or TSan
+# library preloaded, ours or a one-line one (as in 96-real-egress): left out
+# in such a build
+NODE=node
+if ldd "$SHIM" 2>/dev/null | grep -Eq 'lib(asan|tsan)\.so'; then
+	echo "# node left out: the shim is built with a sanitizer whose runtime node cannot take preloaded"
+	NODE=""
+fi
+if [ -n "$NODE" ]; then
+	out=$(shim "$P" node -e "$nodeget" "$URL/node" 2>/dev/null)
+	expect_eq "node http.get: the answer came from the local server" "$out" "served /node"
+	expect_match "node http.get: the server saw the request by name" "$(names_requests api)" \
+		'^request /node host=api\.example\.test:18080 peer=127\.0\.0\.1$'
+fi
 
 # ---- IPv6 answers ----
 out=$(shim "$P" curl -s --max-time 10 "$URL6/curl6" 2>/dev/null)
@@ -93,8 +103,10 @@ expect_match "curl, ::1: the server saw the request from ::1" "$(names_requests 
 	'^request /curl6 host=api6\.example\.test:18086 peer=::1$'
 out=$(shim "$P" "$PY" -c "$pyget" "$URL6/py6" 2>/dev/null)
 expect_eq "python urllib, ::1: the answer came from the [::1] server" "$out" "served /py6"
-out=$(shim "$P" node -e "$nodeget" "$URL6/node6" 2>/dev/null)
-expect_eq "node, ::1: the answer came from the [::1] server" "$out" "served /node6"
+if [ -n "$NODE" ]; then
+	out=$(shim "$P" node -e "$nodeget" "$URL6/node6" 2>/dev/null)
+	expect_eq "node, ::1: the answer came from the [::1] server" "$out" "served /node6"
+fi
 expect_eq "::1: the IPv4 server saw none of the IPv6 requests" \
 	"$(names_requests api | grep -c -e /curl6 -e /py6 -e /node6)" 0
 
