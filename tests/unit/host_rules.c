@@ -19,6 +19,7 @@
 
 #include "engine.h"
 #include "hostindex.h"
+#include "shadow.h"
 #include "hostname.h"
 #include "index.h"
 #include "policy.h"
@@ -159,6 +160,26 @@ static void long_rewrite_list(void **state)
 	assert_int_equal(p->rules[0].answers[15].family, 6);
 	assert_int_equal(p->rules[1].nanswers, 3);
 	assert_int_equal(p->rules[1].answers[2].family, 6);
+	ss_policy_free(p);
+}
+
+/* check's shadowing search: a rule without host shadows a later one with
+ * host even when an earlier host rule of the same ops does not */
+static void host_shadowing(void **state)
+{
+	(void)state;
+	struct ss_policy *p = load("[x]\non = resolve\nhost = x.test\ndeny = EAI_FAIL\n"
+				   "[all]\non = resolve\ndeny = EAI_NONAME\n"
+				   "[y]\non = resolve\nhost = y.test\nrewrite = 127.0.0.1\n"
+				   "[cx]\non = connect\nhost = *.test\n"
+				   "[cy]\non = connect\nhost = a.test\n");
+	uint32_t by[5];
+	assert_int_equal(ss_shadow_find(p, SS_SHADOW_MAX_COMPARE, by), 0);
+	assert_int_equal(by[0], UINT32_MAX);
+	assert_int_equal(by[1], UINT32_MAX);
+	assert_int_equal(by[2], 1); /* y: by all, not missed behind x */
+	assert_int_equal(by[3], UINT32_MAX);
+	assert_int_equal(by[4], 3); /* a.test by the glob *.test */
 	ss_policy_free(p);
 }
 
@@ -352,6 +373,7 @@ int main(void)
 		cmocka_unit_test(norm_forms),
 		cmocka_unit_test(resolve_rules),
 		cmocka_unit_test(long_rewrite_list),
+		cmocka_unit_test(host_shadowing),
 		cmocka_unit_test(host_on_connect),
 		cmocka_unit_test(index_ignores_resolve),
 		cmocka_unit_test(host_index_equals_walk),
