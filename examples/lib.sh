@@ -6,7 +6,10 @@
 # and offers:
 #   in_private_netns "$@"   re-run the script in a network namespace of its
 #                           own (loopback only, up), so nothing leaves the
-#                           machine and earlier runs leave nothing behind
+#                           machine and earlier runs leave nothing behind;
+#                           with EXAMPLE_MOUNTS=1 set first, in a mount
+#                           namespace of its own too (a private /etc/hosts
+#                           can then be bind-mounted: private_hosts FILE)
 #   find_python             set py to the interpreter itself, not a wrapper
 #                           script (pyenv): one process, one log start line
 #   private_policy DIR      copy the example's policy.ini to DIR, mode 0644:
@@ -21,6 +24,7 @@ in_private_netns() {
 	if [ "${SOCKSHIM_EXAMPLE_NETNS:-}" != 1 ]; then
 		local ns
 		if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -rn); fi
+		[ "${EXAMPLE_MOUNTS:-}" = 1 ] && ns+=(-m)
 		"${ns[@]}" true 2>/dev/null ||
 			{ echo "cannot create a network namespace here (${ns[*]}): run as root"; exit 1; }
 		SOCKSHIM_EXAMPLE_NETNS=1 exec "${ns[@]}" -- "$BASH" "$0" "$@"
@@ -34,4 +38,13 @@ find_python() {
 
 private_policy() {
 	install -m 0644 "$here/policy.ini" "$1/policy.ini"
+}
+
+# private_hosts FILE: FILE is /etc/hosts for this script and what it runs
+# (after in_private_netns with EXAMPLE_MOUNTS=1), the only source of names
+# (nsswitch.conf: hosts: files), so no lookup is ever sent anywhere
+private_hosts() {
+	printf 'hosts: files\n' >"$1.nsswitch"
+	mount --bind "$1" /etc/hosts || return 1
+	[ ! -e /etc/nsswitch.conf ] || mount --bind "$1.nsswitch" /etc/nsswitch.conf
 }

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """A small test suite, as a CI job would run it.
 
-The code under test is an app with an HTTP API. Its configuration points at
-the production database (10.20.0.7:5432), and it sends telemetry to
-192.0.2.1:443. The suite starts the app's API server on its usual port,
+The code under test is an app with an HTTP API. Its configuration names
+the production database (db.prod.example.com:5432) and a payment provider's
+API (api.payments.example.com:443), and it sends telemetry to an address
+written into the code (192.0.2.1:443). The suite starts the app's API server on its usual port,
 127.0.0.1:8080, and talks to it at the address the server reports
 (server_address, from getsockname), as test fixtures usually do. Then:
 
   test_api        GET /health from the API server
   test_db         the app's "SELECT 1" against its configured database
+  test_payments   the app asks the payment provider for its status; it
+                  must carry on if it cannot
   test_telemetry  the app sends one event; it must carry on if it cannot
 
 One line per step, prefixed with [run NAME] (SUITE_RUN). If SUITE_GATE is
@@ -25,7 +28,8 @@ import sys
 import threading
 import time
 
-DB = ("10.20.0.7", 5432)
+DB = ("db.prod.example.com", 5432)
+PAYMENTS = ("api.payments.example.com", 443)
 TELEMETRY = ("192.0.2.1", 443)
 run = os.environ.get("SUITE_RUN", "?")
 
@@ -34,7 +38,12 @@ def say(msg):
     print(f"[run {run}] {msg}", flush=True)
 
 
+EAI = {getattr(socket, n): n for n in ("EAI_NONAME", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA") if hasattr(socket, n)}
+
+
 def errname(e):
+    if isinstance(e, socket.gaierror):  # the lookup failed: its EAI_ code
+        return EAI.get(e.errno, f"EAI {e.errno}")
     return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else type(e).__name__
 
 
@@ -91,6 +100,17 @@ try:
     say(f"test_db: connect {DB[0]}:{DB[1]} -> getpeername {peer[0]}:{peer[1]}, answer: {answer}")
 except OSError as e:
     say(f"test_db: connect {DB[0]}:{DB[1]} -> {errname(e)}")
+
+# ---- test_payments ----
+t0 = time.monotonic()
+try:
+    with socket.create_connection(PAYMENTS, timeout=2) as s:
+        s.sendall(b"GET /status\n")
+        result = f"connected, answer: {s.makefile().readline().strip()}"
+except OSError as e:
+    result = errname(e)
+ms = (time.monotonic() - t0) * 1000
+say(f"test_payments: connect {PAYMENTS[0]}:{PAYMENTS[1]} -> {result} after {ms:.1f} ms; the app carries on")
 
 # ---- test_telemetry ----
 t0 = time.monotonic()

@@ -18,6 +18,8 @@
 
 #include "fdtab.h"
 #include "fmt.h"
+#include "hostname.h"
+#include "hosttab.h"
 #include "logstart.h"
 #include "sink.h"
 #include "warnrate.h"
@@ -453,6 +455,12 @@ static const char *proto_name(unsigned p)
 	return p == SS_PROTO_TCP ? "tcp" : p == SS_PROTO_UDP ? "udp" : NULL;
 }
 
+/* The name a lookup returned a connect's or send's address for. */
+static bool line_host(const struct ss_decision *d, char out[static SS_HOST_MAX])
+{
+	return d->addr && d->op && (strcmp(d->op, "connect") == 0 || strcmp(d->op, "send") == 0) && ss_hosttab_get(d->addr, out);
+}
+
 static void decision_json(struct fmt *f, const struct ss_decision *d)
 {
 	const struct ss_actions *a = d->actions;
@@ -479,6 +487,9 @@ static void decision_json(struct fmt *f, const struct ss_decision *d)
 	} else {
 		LIT(f, ",\"addr\":null");
 	}
+	char host[SS_HOST_MAX];
+	if (line_host(d, host))
+		JSON_MEMBER(f, "host", host);
 	JSON_MEMBER(f, "rule", d->rule);
 	LIT(f, ",\"actions\":[");
 	for (unsigned i = 0, off = 0; a && i < a->n; i++) {
@@ -513,6 +524,11 @@ static void decision_text(struct fmt *f, const struct ss_decision *d)
 	if (d->addr) {
 		fmt_char(f, ' ');
 		fmt_endpoint(f, d->addr);
+	}
+	char host[SS_HOST_MAX];
+	if (line_host(d, host)) {
+		LIT(f, " host=");
+		fmt_str(f, host);
 	}
 	LIT(f, " rule=");
 	fmt_str(f, d->rule ? d->rule : "-");
@@ -552,6 +568,107 @@ void ss_log_decision(enum ss_log_level level, const struct ss_decision *d)
 		decision_json(&f, d);
 	else
 		decision_text(&f, d);
+	finish(&f);
+	emit(&f, second, false);
+	errno = saved;
+}
+
+static void fmt_family(struct fmt *f, unsigned fam)
+{
+	fmt_str(f, fam == SS_FAM_V4 ? "ipv4" : fam == SS_FAM_V6 ? "ipv6" : "any");
+}
+
+static void resolve_json(struct fmt *f, const struct ss_resolve_line *r)
+{
+	const struct ss_actions *a = r->actions;
+	LIT(f, ",\"event\":\"decision\",\"op\":\"resolve\",\"fd\":null,\"proto\":null,\"family\":\"");
+	fmt_family(f, r->family);
+	LIT(f, "\",\"addr\":null");
+	JSON_MEMBER(f, "host", r->host);
+	JSON_MEMBER(f, "call", r->call);
+	JSON_MEMBER(f, "rule", r->rule);
+	LIT(f, ",\"actions\":[");
+	for (unsigned i = 0, off = 0; a && i < a->n; i++) {
+		if (i)
+			fmt_char(f, ',');
+		fmt_char(f, '"');
+		fmt_json_str(f, a->buf + off);
+		fmt_char(f, '"');
+		off += (unsigned)strlen(a->buf + off) + 1;
+	}
+	LIT(f, "],\"dry_run\":");
+	if (r->dry_run)
+		LIT(f, "true");
+	else
+		LIT(f, "false");
+	LIT(f, ",\"rc\":");
+	fmt_i64(f, r->rc);
+	LIT(f, ",\"errno\":null");
+	JSON_MEMBER(f, "error", r->rc ? ss_eai_name(r->rc) : NULL);
+	LIT(f, ",\"answer\":[");
+	for (unsigned i = 0; i < r->nanswer; i++) {
+		if (i)
+			fmt_char(f, ',');
+		fmt_char(f, '"');
+		fmt_ip(f, &r->answer[i]);
+		fmt_char(f, '"');
+	}
+	fmt_char(f, ']');
+}
+
+static void resolve_text(struct fmt *f, const struct ss_resolve_line *r)
+{
+	const struct ss_actions *a = r->actions;
+	LIT(f, " resolve host=");
+	/* a name is the program's bytes: keep the line one line */
+	for (const char *p = r->host; *p; p++)
+		fmt_char(f, (unsigned char)*p <= ' ' || *p == 0x7f ? '?' : *p);
+	LIT(f, " family=");
+	fmt_family(f, r->family);
+	LIT(f, " call=");
+	fmt_str(f, r->call);
+	LIT(f, " rule=");
+	fmt_str(f, r->rule ? r->rule : "-");
+	if (a && a->n) {
+		LIT(f, " actions=");
+		for (unsigned i = 0, off = 0; i < a->n; i++) {
+			if (i)
+				fmt_char(f, ',');
+			fmt_str(f, a->buf + off);
+			off += (unsigned)strlen(a->buf + off) + 1;
+		}
+	}
+	if (r->dry_run)
+		LIT(f, " dry-run");
+	LIT(f, " rc=");
+	fmt_i64(f, r->rc);
+	if (r->rc) {
+		LIT(f, " error=");
+		fmt_str(f, ss_eai_name(r->rc) ? ss_eai_name(r->rc) : "?");
+	}
+	if (r->nanswer) {
+		LIT(f, " answer=");
+		for (unsigned i = 0; i < r->nanswer; i++) {
+			if (i)
+				fmt_char(f, ',');
+			fmt_ip(f, &r->answer[i]);
+		}
+	}
+}
+
+void ss_log_resolve(enum ss_log_level level, const struct ss_resolve_line *r)
+{
+	if (!ss_log_enabled(level))
+		return;
+	int saved = errno;
+	ss_logstart_before();
+	char buf[LINE_MAX_BYTES];
+	struct fmt f;
+	int64_t second = begin(&f, buf, sizeof(buf), level, L.pid);
+	if (L.format == SS_FORMAT_JSON)
+		resolve_json(&f, r);
+	else
+		resolve_text(&f, r);
 	finish(&f);
 	emit(&f, second, false);
 	errno = saved;

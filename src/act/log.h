@@ -80,7 +80,24 @@ struct ss_decision {
 	int pid;                 /* the process that made the call, when not this one (0: this one) */
 };
 
+/* connect and send lines carry the name a lookup returned the address
+ * for (host=, JSON "host"), from the host table (hosttab.h), looked up only
+ * when the line is written. */
 void ss_log_decision(enum ss_log_level level, const struct ss_decision *d);
+
+/* A name lookup's decision (op resolve). */
+struct ss_resolve_line {
+	const char *call;        /* "getaddrinfo", "gethostbyname", ... */
+	const char *host;        /* the name as the program passed it */
+	unsigned family;         /* SS_FAM_* asked for; both bits: any */
+	const char *rule;        /* NULL: no rule */
+	const struct ss_actions *actions;
+	bool dry_run;
+	int rc;                  /* 0, or the EAI_* code the program sees */
+	const struct ss_addr *answer; /* the addresses the program got (port 0) */
+	unsigned nanswer;
+};
+void ss_log_resolve(enum ss_log_level level, const struct ss_resolve_line *r);
 
 /* A free-form event line: event is a short word ("start", "error", ...),
  * then key/value pairs as a NULL-terminated list of strings. */

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 /* peek's whole answer for what is not on the calling thread's stack. */
 bool peek_slow(void *dst, const void *src, size_t n);
@@ -58,6 +60,20 @@ static inline bool peek(void *dst, const void *src, size_t n)
 		return true;
 	}
 	return peek_slow(dst, src, n);
+}
+
+/*
+ * The sockaddr the application passed, copied without faulting. 1: in copy.
+ * 0: a length the kernel refuses: the kernel's to answer. -1: unreadable
+ * (the kernel's EFAULT).
+ */
+static inline __attribute__((always_inline)) int peek_sockaddr(struct sockaddr_storage *copy, const struct sockaddr *sa,
+							      socklen_t len)
+{
+	if (len > (socklen_t)sizeof(struct sockaddr_storage) || len < (socklen_t)sizeof(sa_family_t))
+		return 0;
+	socklen_t n = len < (socklen_t)sizeof(struct sockaddr_in6) ? len : (socklen_t)sizeof(struct sockaddr_in6);
+	return peek(copy, sa, n) ? 1 : -1;
 }
 
 /* The process peek reads from: call at start and in a forked child (getpid

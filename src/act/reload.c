@@ -87,7 +87,7 @@ static void publish(struct ss_policy *p, unsigned base)
 	l->policy = p;
 	l->debug = ss_log_enabled(SS_LEVEL_DEBUG);
 	l->dry = p && p->global.dry_run;
-	l->screen = p && p->index && !p->index->nalways && !l->debug ? p->index : NULL;
+	l->screen = p && p->index && !p->index->nalways && !p->index->hosts && !l->debug ? p->index : NULL;
 	l->programs = l->window = false;
 	for (unsigned i = 0; p && i < p->nrules; i++) {
 		l->programs |= p->rules[i].nprograms > 0;

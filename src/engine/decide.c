@@ -29,7 +29,12 @@ static const struct ss_rule *for_program(const struct ss_policy *p, struct ss_op
 
 const struct ss_rule *ss_decide_call(const struct ss_policy *p, const struct ss_callsite *c, bool *dual)
 {
-	struct ss_opdesc d = { c->op, c->proto, c->family, c->addr, NULL, false };
+	return ss_decide_call_host(p, c, NULL, dual);
+}
+
+const struct ss_rule *ss_decide_call_host(const struct ss_policy *p, const struct ss_callsite *c, const char *host, bool *dual)
+{
+	struct ss_opdesc d = { c->op, c->proto, c->family, c->addr, NULL, false, host };
 	if (dual)
 		*dual = false;
 	const struct ss_rule *r = for_program(p, &d, c);

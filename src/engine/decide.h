@@ -44,4 +44,9 @@ bool ss_call_is_wild6(const struct ss_callsite *c);
  */
 const struct ss_rule *ss_decide_call(const struct ss_policy *p, const struct ss_callsite *c, bool *dual);
 
+/* The same with the name `host` rules see: for connect/send the name a
+ * lookup returned c->addr for, for resolve the name looked up (normal
+ * form, hostname.h); NULL: none, and no `host` rule matches. */
+const struct ss_rule *ss_decide_call_host(const struct ss_policy *p, const struct ss_callsite *c, const char *host, bool *dual);
+
 #endif

@@ -3,8 +3,11 @@
  */
 #include "engine.h"
 
+#include "hostname.h"
+
 #include <stdint.h>
 
+#include "hostindex.h"
 #include "index.h"
 
 /* 0.0.0.0, which a dual-stack wildcard bind takes as well as :: */
@@ -27,6 +30,10 @@ bool ss_rule_matches(const struct ss_rule *r, const struct ss_opdesc *op)
 	} else if (!r->program_ok) {
 		return false;
 	}
+	if (r->nhosts && (!op->host || !ss_host_match(r->hosts, r->nhosts, op->host)))
+		return false;
+	if (op->op == SS_OP_RESOLVE)
+		return true; /* no address */
 	if (r->has_port && !ss_portset_contains(&r->port, op->addr->port))
 		return false;
 	if (r->has_addr && !ss_ipset_contains(&r->addr, op->addr) && !(op->dual && ss_ipset_contains(&r->addr, &any4)))
@@ -37,8 +44,9 @@ bool ss_rule_matches(const struct ss_rule *r, const struct ss_opdesc *op)
 /* Candidate lists of one decision: at most two address hits (a dual-stack
  * wildcard asks :: and 0.0.0.0), each giving its "one" list and the shorter
  * of its "both" list and the port's, plus the port's "one" list and the
- * rules with neither. */
-#define MAX_LISTS 6
+ * rules with neither, and for a destination with a name the host index's
+ * rules for it and its glob rules. */
+#define MAX_LISTS 8
 
 static unsigned add_hits(const struct ss_index_hit *a, const struct ss_index_hit *port, const uint32_t **l, uint32_t *n, unsigned k)
 {
@@ -71,12 +79,27 @@ static const struct ss_rule *decide_indexed(const struct ss_policy *p, const str
 		may = may || ss_index_may_hold(&a, &port);
 		k = add_hits(&a, &port, l, n, k);
 	}
-	if (!may && !x->nalways)
+	/* host rules: those for this name only, none when it has no name */
+	const uint32_t *hl = NULL;
+	uint32_t hn = 0, gn = 0;
+	if (x->hosts && op->host) {
+		hn = ss_hostindex_exact(x->hosts, op->host, &hl);
+		gn = x->hosts->nglobs;
+	}
+	if (!may && !x->nalways && !hn && !gn)
 		return NULL; /* the common pass-through: no rule holds the address or port */
 	l[k] = port.one;
 	n[k++] = port.n_one;
 	l[k] = x->always;
 	n[k++] = x->nalways;
+	if (hn) {
+		l[k] = hl;
+		n[k++] = hn;
+	}
+	if (gn) {
+		l[k] = x->hosts->globs;
+		n[k++] = gn;
+	}
 	for (;;) {
 		int w = -1;
 		uint32_t best = UINT32_MAX;
@@ -95,10 +118,12 @@ const struct ss_rule *ss_decide(const struct ss_policy *p, const struct ss_opdes
 {
 	if (p->nerrors || !(p->op_mask & SS_OPBIT(op->op)))
 		return NULL;
-	if (p->index)
+	if (p->index && op->op != SS_OP_RESOLVE)
 		return decide_indexed(p, p->index, op);
-	for (unsigned i = 0; i < p->nrules; i++)
-		if (ss_rule_matches(&p->rules[i], op))
-			return &p->rules[i];
+	/* only the rules on this op: a resolve rule costs a connect nothing */
+	const uint32_t *ids = p->op_rules[op->op];
+	for (uint32_t i = 0, n = p->op_nrules[op->op]; i < n; i++)
+		if (ss_rule_matches(&p->rules[ids[i]], op))
+			return &p->rules[ids[i]];
 	return NULL;
 }

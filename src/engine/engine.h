@@ -21,6 +21,10 @@ struct ss_opdesc {
 	/* bind/listen of :: on an AF_INET6 socket with IPV6_V6ONLY=0: the
 	 * socket takes 0.0.0.0 too, so rules holding 0.0.0.0 match as well */
 	bool dual;
+	/* connect/send: the name a lookup returned the address for; resolve:
+	 * the name looked up. Normal form (hostname.h); NULL: none, and no
+	 * `host` rule matches. */
+	const char *host;
 };
 
 /* The first rule whose matchers all match, or NULL. */

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "hostindex.h"
 #include "policy.h"
 
 /* Below this many rules, walking them all is as cheap as any index. */
@@ -297,14 +298,22 @@ const struct ss_index *ss_index_build(struct arena *a, const struct ss_rule *rul
 		if (!build_dim(a, rules, n, d, &x->dim[d]))
 			return NULL; /* the arena keeps the pieces until the policy goes */
 	uint32_t k = 0;
+	bool oom = false;
+	x->hosts = ss_hostindex_build(a, rules, n, &oom);
+	if (oom)
+		return NULL;
+	/* a rule on resolve only never decides a socket call; one with host
+	 * is filed by name */
+#define ALWAYS(r) (!(r).has_addr && !(r).has_port && ((r).ops & SS_SOCK_OPS) && !(r).nhosts)
 	for (uint32_t r = 0; r < n; r++)
-		k += !rules[r].has_addr && !rules[r].has_port;
+		k += ALWAYS(rules[r]);
 	uint32_t *always = arena_alloc(a, (k ? k : 1) * sizeof(uint32_t));
 	if (!always)
 		return NULL;
 	for (uint32_t r = 0, j = 0; r < n; r++)
-		if (!rules[r].has_addr && !rules[r].has_port)
+		if (ALWAYS(rules[r]))
 			always[j++] = r;
+#undef ALWAYS
 	x->always = always;
 	x->nalways = k;
 	x->addr_one = false;

@@ -7,7 +7,8 @@
  * every rule into intervals; each interval lists, in file order, the rules
  * whose set holds it. A rule is filed under its addresses if it has an
  * `addr`, under its ports if it has a `port` (both, when it has both), and
- * in the list every lookup sees when it has neither. Each interval keeps two
+ * in the list every lookup sees when it has neither (or, with `host`, by
+ * name: hostindex.h). Each interval keeps two
  * lists: the rules filed in that dimension only ("one") and the rules with
  * both an addr and a port ("both"). A rule of the second kind can match only
  * a call whose address and port both list it, so the shorter of the two
@@ -48,10 +49,15 @@ struct ss_index_dim {
 
 enum { SS_DIM_V4, SS_DIM_V6, SS_DIM_PORT, SS_DIMS };
 
+struct ss_hostindex;
+
 struct ss_index {
 	struct ss_index_dim dim[SS_DIMS];
-	const uint32_t *always; /* rules with neither addr nor port */
+	const uint32_t *always; /* rules with neither addr nor port, nor host */
 	uint32_t nalways;
+	/* rules with host and neither addr nor port, by name (hostindex.h);
+	 * NULL: none */
+	const struct ss_hostindex *hosts;
 	bool addr_one;          /* some rule has an addr and no port */
 	/* The marks again, 2 bits per key, for the screen's quick answer:
 	 * port_marks exact, one entry per port; v4_marks one entry per /16,

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
-#include "index.h"
+#include "oplist.h"
 #include "policy_parse.h"
 
 #define MAX_POLICY_BYTES (256u << 20)
@@ -114,12 +114,14 @@ struct ss_policy *ss_policy_parse(const char *file, const char *text, size_t len
 		if (p->rules) {
 			p->rules[i] = rb[i];
 			p->op_mask |= rb[i].ops;
+			if (rb[i].nhosts)
+				p->host_ops |= rb[i].ops;
 		}
 	}
 	vec_free(&ps.rules);
 	deliver_reports(&ps);
-	if (!ps.oom && p->nerrors == 0)
-		p->index = ss_index_build(ar, p->rules, p->nrules);
+	if (!ps.oom && p->nerrors == 0 && !ss_policy_index(p))
+		ps.oom = true;
 	if (ps.oom) {
 		arena_free(ar);
 		return NULL;

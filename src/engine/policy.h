@@ -21,7 +21,11 @@
 #include "names.h"
 #include "netset.h"
 
-enum ss_op { SS_OP_BIND, SS_OP_LISTEN, SS_OP_CONNECT, SS_OP_SEND, SS_OP_COUNT };
+/* SS_OP_RESOLVE is a name lookup (getaddrinfo, gethostbyname*): no socket,
+ * no address; matched by host, program and the family asked for. */
+enum ss_op { SS_OP_BIND, SS_OP_LISTEN, SS_OP_CONNECT, SS_OP_SEND, SS_OP_RESOLVE, SS_OP_COUNT };
+/* the ops on a socket */
+#define SS_SOCK_OPS 0xfu
 #define SS_OPBIT(op) (1u << (op))
 
 /* Bit masks; a rule's mask of 0 means "any". */
@@ -69,6 +73,8 @@ struct ss_rule {
 	const char **programs;
 	unsigned nprograms;
 	bool program_ok;   /* programs matched the bound program name */
+	const char *const *hosts; /* `host` patterns in normal form (hostname.h) */
+	unsigned nhosts;
 
 	/* actions */
 	bool has_actions;
@@ -84,6 +90,11 @@ struct ss_rule {
 	bool has_rewrite, rewrite_ip, rewrite_port;
 	struct ss_addr rewrite;
 	int deny; /* errno, 0 = none */
+	/* on = resolve: deny with this EAI_* code (0 = none), or answer with
+	 * these addresses (rewrite; port 0) */
+	int deny_eai;
+	const struct ss_addr *answers;
+	unsigned nanswers;
 
 	struct ss_rule_state *state;
 };
@@ -108,8 +119,13 @@ struct ss_policy {
 	struct ss_rule *rules;
 	unsigned nrules;
 	unsigned op_mask;   /* ops that some rule names */
+	unsigned host_ops;  /* ops that some rule with `host` names */
 	unsigned nerrors;   /* errors reported while loading; rules are unusable if > 0 */
 	const struct ss_index *index; /* which rules can match what (index.h); NULL: try them all */
+	/* the rules naming each op, in rule order: what a walk without the
+	 * index tries (oplist.h) */
+	const uint32_t *op_rules[SS_OP_COUNT];
+	uint32_t op_nrules[SS_OP_COUNT];
 	struct arena *arena;
 };
 

@@ -7,18 +7,20 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "hostname.h"
 #include "policy_parse.h"
 
 const struct pp_key pp_keys[K_COUNT] = {
 	[K_ON] = { "on", true, false, ALL_OPS },
-	[K_PROTO] = { "proto", true, false, ALL_OPS },
+	[K_PROTO] = { "proto", true, false, SOCK_OPS },
 	[K_FAMILY] = { "family", true, false, ALL_OPS },
-	[K_ADDR] = { "addr", true, false, ALL_OPS },
-	[K_PORT] = { "port", true, false, ALL_OPS },
+	[K_ADDR] = { "addr", true, false, SOCK_OPS },
+	[K_PORT] = { "port", true, false, SOCK_OPS },
 	[K_PROGRAM] = { "program", true, false, ALL_OPS },
+	[K_HOST] = { "host", true, false, OUT_OPS | SS_OPBIT(SS_OP_RESOLVE) },
 	[K_REUSEADDR] = { "reuseaddr", false, true, LOCAL_OPS },
 	[K_REUSEPORT] = { "reuseport", false, true, LOCAL_OPS },
-	[K_SOCKOPT] = { "sockopt", true, true, ALL_OPS },
+	[K_SOCKOPT] = { "sockopt", true, true, SOCK_OPS },
 	[K_SOURCE] = { "source", true, true, OUT_OPS },
 	[K_SOURCE_PORT] = { "source_port", true, true, OUT_OPS },
 	[K_ROTATE] = { "rotate", false, true, OUT_OPS },
@@ -27,7 +29,7 @@ const struct pp_key pp_keys[K_COUNT] = {
 	[K_DENY] = { "deny", false, true, ALL_OPS },
 };
 
-const char *const pp_op_names[SS_OP_COUNT] = { "bind", "listen", "connect", "send" };
+const char *const pp_op_names[SS_OP_COUNT] = { "bind", "listen", "connect", "send", "resolve" };
 
 const char *ss_op_name(enum ss_op op)
 {
@@ -97,7 +99,7 @@ static bool item_on(struct parser *ps, struct rule_build *rb, const char *key, c
 			return true;
 		}
 	}
-	return bad_value(ps, key, item, "bind, listen, connect or send");
+	return bad_value(ps, key, item, "bind, listen, connect, send or resolve");
 }
 
 static bool item_proto(struct parser *ps, struct rule_build *rb, const char *key, const char *item)
@@ -151,6 +153,20 @@ static bool item_program(struct parser *ps, struct rule_build *rb, const char *k
 	(void)key;
 	const char **slot = vec_push(&rb->programs);
 	if (!slot || !(*slot = arena_strdup(ps->p->arena, item))) {
+		ps->oom = true;
+		return false;
+	}
+	return true;
+}
+
+static bool item_host(struct parser *ps, struct rule_build *rb, const char *key, const char *item)
+{
+	char norm[SS_HOST_MAX];
+	const char *expected = ss_host_pattern(norm, item);
+	if (expected)
+		return bad_value(ps, key, item, expected);
+	const char **slot = vec_push(&rb->hosts);
+	if (!slot || !(*slot = arena_strdup(ps->p->arena, norm))) {
 		ps->oom = true;
 		return false;
 	}
@@ -255,6 +271,7 @@ static void rule_key(struct parser *ps, struct rule_build *rb, enum key k, const
 	case K_ADDR: each_item(ps, key, value, item_addr, rb); break;
 	case K_PORT: each_item(ps, key, value, item_port, rb); break;
 	case K_PROGRAM: each_item(ps, key, value, item_program, rb); break;
+	case K_HOST: each_item(ps, key, value, item_host, rb); break;
 	case K_SOCKOPT: each_item(ps, key, value, item_sockopt, rb); break;
 	case K_SOURCE: each_item(ps, key, value, item_source, rb); break;
 	case K_SOURCE_PORT: each_item(ps, key, value, item_source_port, rb); break;
@@ -278,20 +295,33 @@ static void rule_key(struct parser *ps, struct rule_build *rb, enum key k, const
 		else
 			bad_value(ps, key, value, "process or host");
 		break;
-	case K_REWRITE:
-		if (!ss_addr_parse_endpoint(&r->rewrite, &r->rewrite_ip, &r->rewrite_port, value))
-			bad_value(ps, key, value, "ADDR, ADDR:PORT, [V6]:PORT or :PORT");
-		else
-			r->has_rewrite = true;
+	case K_REWRITE: /* read with the whole rule (policy_rule.c) */
+		if (!(rb->rewrite_text = arena_strdup(ps->p->arena, value)))
+			ps->oom = true;
 		break;
 	case K_DENY:
-		r->deny = ss_errno_from_name(value);
-		if (!r->deny)
-			bad_value(ps, key, value, "an errno name such as EACCES or ECONNREFUSED");
+		if (!(rb->deny_text = arena_strdup(ps->p->arena, value)))
+			ps->oom = true;
 		break;
 	case K_COUNT:
 		break;
 	}
+}
+
+/* A continuation line of rewrite (a long list cut at a comma, or a list
+ * that goes on on the next line after a comma), joined to the text so far. */
+static void append_rewrite(struct parser *ps, struct rule_build *rb, const char *value)
+{
+	size_t a = strlen(rb->rewrite_text), b = strlen(value);
+	char *t = arena_alloc(ps->p->arena, a + b + 2);
+	if (!t) {
+		ps->oom = true;
+		return;
+	}
+	memcpy(t, rb->rewrite_text, a);
+	t[a] = ' '; /* the text so far ends with the comma the list goes on after */
+	memcpy(t + a + 1, value, b + 1);
+	rb->rewrite_text = t;
 }
 
 static const char *const global_keys[] = { "log", "log_level", "log_format", "mode", "on_error", "summary_interval", "reload" };
@@ -445,7 +475,11 @@ int pp_handler(void *user, const char *section, const char *name, const char *va
 		if (strcmp(name, pp_keys[k].name) != 0)
 			continue;
 		if (ps->continuation) {
-			if (!pp_keys[k].list) {
+			if (k == K_REWRITE && rb->rewrite_text) {
+				/* resolve's rewrite is a list (policy_rule.c reads it whole) */
+				if (*value)
+					append_rewrite(ps, rb, value);
+			} else if (!pp_keys[k].list) {
 				pp_report(ps, ps->line, "'", name, "' takes one value, not a list", NULL);
 				ps->key_rejected = true;
 			}

@@ -19,12 +19,13 @@
 #include "policy.h"
 
 enum key {
-	K_ON, K_PROTO, K_FAMILY, K_ADDR, K_PORT, K_PROGRAM,
+	K_ON, K_PROTO, K_FAMILY, K_ADDR, K_PORT, K_PROGRAM, K_HOST,
 	K_REUSEADDR, K_REUSEPORT, K_SOCKOPT, K_SOURCE, K_SOURCE_PORT, K_ROTATE, K_ROTATE_SCOPE, K_REWRITE, K_DENY,
 	K_COUNT
 };
 
-#define ALL_OPS (SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN) | SS_OPBIT(SS_OP_CONNECT) | SS_OPBIT(SS_OP_SEND))
+#define SOCK_OPS (SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN) | SS_OPBIT(SS_OP_CONNECT) | SS_OPBIT(SS_OP_SEND))
+#define ALL_OPS (SOCK_OPS | SS_OPBIT(SS_OP_RESOLVE))
 #define LOCAL_OPS (SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN))
 #define OUT_OPS (SS_OPBIT(SS_OP_CONNECT) | SS_OPBIT(SS_OP_SEND))
 
@@ -42,7 +43,10 @@ struct rule_build {
 	unsigned key_line[K_COUNT];
 	struct ss_ipset_builder addr;
 	struct ss_portset_builder port, source_port;
-	struct vec programs, sockopts, sources;
+	struct vec programs, sockopts, sources, hosts;
+	/* rewrite and deny mean one thing for resolve and another for the
+	 * socket ops: read once the whole rule (its `on`) is known */
+	const char *rewrite_text, *deny_text;
 };
 
 struct parser {

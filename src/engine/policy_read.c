@@ -94,6 +94,7 @@ static void begin_section(struct parser *ps, const char *name, size_t n)
 	vec_init(&b->programs, sizeof(const char *));
 	vec_init(&b->sockopts, sizeof(struct ss_sockopt));
 	vec_init(&b->sources, sizeof(struct ss_addr));
+	vec_init(&b->hosts, sizeof(const char *));
 	ps->sec = SEC_RULE;
 }
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "hostname.h"
+#include "names.h"
 #include "policy_parse.h"
 
 static void *vec_to_arena(struct parser *ps, struct vec *v)
@@ -35,6 +37,112 @@ static void ops_text(struct fmt *f, unsigned ops)
 	}
 }
 
+static void bad_value_at(struct parser *ps, unsigned line, const char *key, const char *item, const char *expected)
+{
+	char msg[400];
+	struct fmt f;
+	fmt_init(&f, msg, sizeof(msg));
+	fmt_str(&f, "bad value '");
+	fmt_str(&f, item);
+	fmt_str(&f, "' for '");
+	fmt_str(&f, key);
+	fmt_str(&f, "': expected ");
+	fmt_str(&f, expected);
+	pp_report(ps, line, msg, NULL);
+}
+
+#define SS_ANSWERS_MAX 16
+
+/* resolve's rewrite: a list of addresses to answer with. */
+static void read_answers(struct parser *ps, struct rule_build *rb, unsigned line)
+{
+	struct ss_addr got[SS_ANSWERS_MAX];
+	unsigned n = 0;
+	const char *s = rb->rewrite_text;
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		const char *e = comma ? comma : s + strlen(s);
+		while (s < e && pp_is_space(*s))
+			s++;
+		while (e > s && pp_is_space(e[-1]))
+			e--;
+		char item[64];
+		if (s == e && !comma && n)
+			break; /* a trailing comma */
+		if ((size_t)(e - s) >= sizeof(item) || s == e) {
+			bad_value_at(ps, line, "rewrite", rb->rewrite_text, "a list of addresses such as 127.0.0.1, ::1");
+			return;
+		}
+		memcpy(item, s, (size_t)(e - s));
+		item[e - s] = '\0';
+		if (n == SS_ANSWERS_MAX) {
+			pp_report(ps, line, "'rewrite' on resolve takes at most 16 addresses", NULL);
+			return;
+		}
+		if (!ss_addr_parse_ip(&got[n], item)) {
+			bad_value_at(ps, line, "rewrite", item, "an address such as 127.0.0.1 or ::1 (on = resolve answers with addresses, no port)");
+			return;
+		}
+		got[n].port = 0;
+		n++;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+	struct ss_rule *r = &rb->r;
+	bool v4 = false, v6 = false;
+	for (unsigned i = 0; i < n; i++)
+		*(got[i].family == 4 ? &v4 : &v6) = true;
+	if (r->families == SS_FAM_V4 && !v4)
+		pp_report(ps, line, "'rewrite' holds no IPv4 address for family = ipv4", NULL);
+	if (r->families == SS_FAM_V6 && !v6)
+		pp_report(ps, line, "'rewrite' holds no IPv6 address for family = ipv6", NULL);
+	struct ss_addr *a = arena_alloc(ps->p->arena, n * sizeof(*a));
+	if (!a) {
+		ps->oom = true;
+		return;
+	}
+	memcpy(a, got, n * sizeof(*a));
+	r->answers = a;
+	r->nanswers = n;
+}
+
+/* rewrite and deny, once the rule's `on` is known: addresses and EAI_*
+ * names for resolve, an endpoint and an errno name for the socket ops. */
+static void read_rewrite_deny(struct parser *ps, struct rule_build *rb)
+{
+	struct ss_rule *r = &rb->r;
+	bool res = r->ops & SS_OPBIT(SS_OP_RESOLVE), sock = (r->ops & SOCK_OPS) || !r->ops;
+	if (rb->rewrite_text) {
+		unsigned line = rb->key_line[K_REWRITE];
+		if (res && sock)
+			pp_report(ps, line, "'rewrite' means addresses to answer with for on = resolve and a new destination for the other ops: write two rules", NULL);
+		else if (res)
+			read_answers(ps, rb, line);
+		else if (!ss_addr_parse_endpoint(&r->rewrite, &r->rewrite_ip, &r->rewrite_port, rb->rewrite_text))
+			bad_value_at(ps, line, "rewrite", rb->rewrite_text, "ADDR, ADDR:PORT, [V6]:PORT or :PORT");
+		else
+			r->has_rewrite = true;
+	}
+	if (rb->deny_text) {
+		unsigned line = rb->key_line[K_DENY];
+		const char *v = rb->deny_text;
+		if (res && sock) {
+			pp_report(ps, line, "'deny' takes an EAI_* name for on = resolve and an errno name for the other ops: write two rules", NULL);
+		} else if (res) {
+			r->deny_eai = ss_eai_from_name(v);
+			if (!r->deny_eai)
+				bad_value_at(ps, line, "deny", v, "a lookup error such as EAI_NONAME, EAI_AGAIN or EAI_FAIL (on = resolve)");
+		} else {
+			r->deny = ss_errno_from_name(v);
+			if (!r->deny)
+				bad_value_at(ps, line, "deny", v,
+					     ss_eai_from_name(v) ? "an errno name such as EACCES or ECONNREFUSED (EAI_* names are for on = resolve)"
+								 : "an errno name such as EACCES or ECONNREFUSED");
+		}
+	}
+}
+
 void pp_finish_rule(struct parser *ps, struct rule_build *rb)
 {
 	struct ss_rule *r = &rb->r;
@@ -58,6 +166,9 @@ void pp_finish_rule(struct parser *ps, struct rule_build *rb)
 	r->sockopts = vec_to_arena(ps, &rb->sockopts);
 	r->nsource = (unsigned)rb->sources.len;
 	r->source = vec_to_arena(ps, &rb->sources);
+	r->nhosts = (unsigned)rb->hosts.len;
+	r->hosts = vec_to_arena(ps, &rb->hosts);
+	read_rewrite_deny(ps, rb);
 	r->program_ok = true;
 	r->state = arena_alloc(ar, sizeof(*r->state));
 	if (!r->state)
@@ -66,13 +177,13 @@ void pp_finish_rule(struct parser *ps, struct rule_build *rb)
 		r->state->cursor = r->state->local;
 
 	if (!rb->key_line[K_ON]) {
-		pp_report(ps, r->line, "rule '", r->name, "' has no 'on' (bind, listen, connect or send)", NULL);
+		pp_report(ps, r->line, "rule '", r->name, "' has no 'on' (bind, listen, connect, send or resolve)", NULL);
 		return;
 	}
 	for (unsigned k = 0; k < K_COUNT; k++) {
-		if (!rb->key_line[k] || !pp_keys[k].action)
+		if (!rb->key_line[k])
 			continue;
-		r->has_actions = true;
+		r->has_actions |= pp_keys[k].action;
 		unsigned useless = r->ops & ~pp_keys[k].ops;
 		if (useless) {
 			char ops[64];

@@ -26,7 +26,7 @@ __extension__ typedef unsigned __int128 u128;
  * thousands of rules on one address or one port range do not make a long
  * list), or by their address blocks alone (T_APX) when they have too many
  * pairs. */
-enum tag { T_AP4 = 1, T_AP6, T_APX4, T_APX6, T_A_ADDR4, T_A_ADDR6, T_P_PORT, T_N_PROG, T_N_GLOB, T_COUNT };
+enum tag { T_AP4 = 1, T_AP6, T_APX4, T_APX6, T_A_ADDR4, T_A_ADDR6, T_P_PORT, T_N_PROG, T_N_GLOB, T_N_HOST, T_COUNT };
 
 /* Pairs of blocks one rule may be filed under. */
 #define MAX_PAIRS 1024
@@ -46,7 +46,7 @@ struct table {
 	struct bucket *b;
 	size_t cap, n;
 	struct vec nodes;
-	uint32_t first[16][4][4]; /* rules with neither addr, port nor program, by (ops, protos, families) */
+	uint32_t first[32][4][4]; /* rules with neither addr, port, program nor host, by (ops, protos, families) */
 	bool alen[T_COUNT][129], plen[17]; /* the prefix lengths some key of a tag has */
 };
 
@@ -266,8 +266,12 @@ static bool file_all(struct table *t, const struct ss_rule *r, uint32_t i)
 		}
 		return ok;
 	}
+	/* with host: one list of them all (whether it shadows depends on the
+	 * names, so the first of an (ops, protos, families) is not enough) */
+	if (!r->nprograms && r->nhosts)
+		return file_rule(t, 0, 0, 0, T_N_HOST, i);
 	if (!r->nprograms) {
-		uint32_t *f = &t->first[r->ops & 15][r->protos & 3][r->families & 3];
+		uint32_t *f = &t->first[r->ops & 31][r->protos & 3][r->families & 3];
 		if (*f == NONE)
 			*f = i;
 		return true;
@@ -357,6 +361,18 @@ bool ss_rule_shadows(const struct ss_rule *a, const struct ss_rule *b)
 				return false;
 		}
 	}
+	if (a->nhosts) {
+		if (!b->nhosts)
+			return false;
+		for (unsigned i = 0; i < b->nhosts; i++) {
+			bool found = false;
+			for (unsigned j = 0; j < a->nhosts && !found; j++)
+				found = strcmp(a->hosts[j], b->hosts[i]) == 0 ||
+					(!has_glob(b->hosts[i]) && ss_glob_match(a->hosts[j], b->hosts[i]));
+			if (!found)
+				return false;
+		}
+	}
 	return true;
 }
 
@@ -365,7 +381,7 @@ static void search(const struct table *t, struct search *s)
 	const struct ss_rule *b = s->b;
 
 	/* rules with no addr, port or program: one per (ops, protos, families) */
-	for (unsigned ops = 1; ops < 16; ops++)
+	for (unsigned ops = 1; ops < 32; ops++)
 		for (unsigned pr = 0; pr < 4; pr++)
 			for (unsigned fa = 0; fa < 4; fa++) {
 				uint32_t j = t->first[ops][pr][fa];
@@ -392,6 +408,8 @@ static void search(const struct table *t, struct search *s)
 		walk_point(t, s, pa, wa, v4 ? T_A_ADDR4 : T_A_ADDR6);
 	if (port)
 		walk_point(t, s, pp, 16, T_P_PORT);
+	if (b->nhosts && !s->cut)
+		walk(t, s, lookup(t, 0, 0, 0, T_N_HOST));
 	if (b->nprograms) {
 		walk(t, s, lookup(t, name_hash(b->programs[0]), 0, 0, T_N_PROG));
 		if (!has_glob(b->programs[0]) && !s->cut)

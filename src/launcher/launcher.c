@@ -3,7 +3,8 @@
  *
  *   sockshim [-p POLICY] [-l LOG] [-v] [-n] [--seccomp] [--] COMMAND [ARG...]
  *   sockshim check POLICY...
- *   sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME] [--family ipv4|ipv6|dual]
+ *   sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME] [--family ipv4|ipv6|dual] [--host NAME]
+ *   sockshim explain POLICY resolve NAME [--program NAME] [--family ipv4|ipv6]
  *   sockshim report [--json] LOG...
  *
  * Running a command execs it in place with the shim prepended to LD_PRELOAD,
@@ -28,7 +29,9 @@
 
 #include "actions.h"
 #include "decide.h"
+#include "explain_names.h"
 #include "fmt.h"
+#include "hostname.h"
 #include "netset.h"
 #include "policy.h"
 #include "report.h"
@@ -46,7 +49,8 @@
 static const char usage[] =
 	"usage: sockshim [-p POLICY] [-l LOG] [-v] [-n] [--seccomp] [--] COMMAND [ARG...]\n"
 	"       sockshim check POLICY...\n"
-	"       sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME] [--family ipv4|ipv6|dual]\n"
+	"       sockshim explain POLICY OP PROTO ADDR:PORT [--program NAME] [--family ipv4|ipv6|dual] [--host NAME]\n"
+	"       sockshim explain POLICY resolve NAME [--program NAME] [--family ipv4|ipv6]\n"
 	"       sockshim report [--json] LOG...\n"
 	"\n"
 	"Run COMMAND with libsockshim preloaded, enforcing POLICY on its sockets.\n"
@@ -61,7 +65,9 @@ static const char usage[] =
 	"\n"
 	"check    validate policies; prints FILE:LINE: message per error; exit 0 or 78\n"
 	"explain  which rule decides OP (bind, listen, connect, send) for PROTO (tcp, udp)\n"
-	"         and ADDR:PORT ([v6]:port for IPv6), and what it would do\n";
+	"         and ADDR:PORT ([v6]:port for IPv6), and what it would do; --host NAME:\n"
+	"         the address came from a lookup of NAME (what 'host' rules see);\n"
+	"         explain POLICY resolve NAME: which rule answers a lookup of NAME\n";
 
 static void report(void *ctx, enum ss_severity sev, const char *file, unsigned line, const char *msg)
 {
@@ -203,6 +209,7 @@ static void lint(const struct ss_policy *p)
 		fclose(rf);
 	}
 	ss_window_probe(p);
+	names_lint(p, warn);
 	uint32_t *by = calloc(p->nrules ? p->nrules : 1, sizeof(*by));
 	long cut = by ? ss_shadow_find(p, SS_SHADOW_MAX_COMPARE, by) : -1;
 	if (cut < 0)
@@ -416,9 +423,26 @@ static void explain_source(const struct ss_rule *r, const struct ss_callsite *cs
 		puts("  effective rotate: the kernel cannot check this window (outside net.ipv4.ip_local_port_range, or in ip_local_reserved_ports): the shim binds exact ports itself");
 }
 
+/* A rule that would decide the call for an address some lookup returned:
+ * tried with its first pattern as the name (a glob matches itself). */
+static void explain_host_hint(const struct ss_policy *p, const struct ss_callsite *cs)
+{
+	for (unsigned i = 0; i < p->nrules; i++) {
+		const struct ss_rule *o = &p->rules[i];
+		if (o->nhosts && (o->ops & SS_OPBIT(cs->op)) && ss_decide_call_host(p, cs, o->hosts[0], NULL) == o) {
+			printf("(rule '%s' at line %u would match if the address came from a lookup of %s: give --host NAME)\n", o->name,
+			       o->line, o->hosts[0]);
+			return;
+		}
+	}
+}
+
 static int cmd_explain(int argc, char **argv)
 {
-	const char *program = NULL, *family = NULL;
+	const char *program = NULL, *family = NULL, *host = NULL;
+	char norm[SS_HOST_MAX];
+	if (argc >= 2 && strcmp(argv[1], ss_op_name(SS_OP_RESOLVE)) == 0)
+		return explain_resolve(argc, argv);
 	if (argc < 4 || argc % 2) {
 		fputs(usage, stderr);
 		return EX_USAGE;
@@ -431,6 +455,13 @@ static int cmd_explain(int argc, char **argv)
 			family = argv[i + 1];
 			if (strcmp(family, "ipv4") != 0 && strcmp(family, "ipv6") != 0 && strcmp(family, "dual") != 0) {
 				fprintf(stderr, "sockshim: explain: --family must be ipv4, ipv6 or dual, not '%s'\n", family);
+				return EX_USAGE;
+			}
+		} else if (strcmp(w, "--host") == 0) {
+			host = argv[i + 1];
+			if (!ss_host_norm(norm, host)) {
+				fprintf(stderr, "sockshim: explain: --host must be a name a lookup was made for, such as api.example.com, not '%s'\n",
+					host);
 				return EX_USAGE;
 			}
 		} else {
@@ -446,7 +477,7 @@ static int cmd_explain(int argc, char **argv)
 			found = true;
 		}
 	if (!found) {
-		fprintf(stderr, "sockshim: explain: OP must be bind, listen, connect or send, not '%s'\n", argv[1]);
+		fprintf(stderr, "sockshim: explain: OP must be bind, listen, connect, send or resolve, not '%s'\n", argv[1]);
 		return EX_USAGE;
 	}
 	if (strcmp(argv[2], "tcp") == 0)
@@ -492,10 +523,15 @@ static int cmd_explain(int argc, char **argv)
 	}
 	/* Without --program, rules that name programs cannot match. */
 	ss_policy_bind_program(p, program ? program : "", NULL);
-	const struct ss_rule *r = ss_decide_call(p, &cs, NULL);
+	/* the preload's question (shim.c): the name is asked for only when a
+	 * rule on this op has `host`; a host rule never matches without one */
+	const char *name = host && (p->host_ops & SS_OPBIT(cs.op)) ? norm : NULL;
+	const struct ss_rule *r = ss_decide_call_host(p, &cs, name, NULL);
 	printf("%s %s %s", argv[1], argv[2], argv[3]);
 	if (program)
 		printf(" (program %s)", program);
+	if (host)
+		printf(" (an address a lookup of %s returned)", host);
 	if (cs.family == SS_FAM_V6) {
 		printf(" on an AF_INET6 socket, IPV6_V6ONLY=%d%s: the program passes ", v6only, v6only ? "" : " (dual-stack)");
 		print_addr(&a, true);
@@ -513,11 +549,13 @@ static int cmd_explain(int argc, char **argv)
 			for (unsigned i = 0; i < p->nrules; i++) {
 				struct ss_callsite other = cs;
 				other.argv0 = p->rules[i].programs ? p->rules[i].programs[0] : NULL;
-				if (p->rules[i].nprograms && ss_decide_call(p, &other, NULL) == &p->rules[i]) {
+				if (p->rules[i].nprograms && ss_decide_call_host(p, &other, name, NULL) == &p->rules[i]) {
 					printf("(rule '%s' at line %u would match for some programs: give --program NAME)\n", p->rules[i].name, p->rules[i].line);
 					break;
 				}
 			}
+		if (!host)
+			explain_host_hint(p, &cs);
 	}
 	ss_policy_free(p);
 	return 0;

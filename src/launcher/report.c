@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report_names.h"
 #include "report_parse.h"
 #include "report_tab.h"
 #include "warnrate.h"
@@ -250,11 +251,20 @@ static void on_decision(void)
 			rule->n[R_DRY]++;
 		result = failed ? "failed" : deny.n ? "denied" : rewrite.n ? "rewritten" : "allowed";
 	}
-	struct rp_str addr = L.addr.n ? L.addr : (struct rp_str){ "-", 1 };
+	/* a lookup has no address: its name stands for it */
+	struct rp_str addr = L.addr.n ? L.addr : L.host.n && rp_eq(L.name, "resolve") ? L.host : (struct rp_str){ "-", 1 };
 	if (deny.n)
 		destination(&R.denied, addr, (struct rp_str){ "", 0 }, deny);
 	if (rewrite.n)
 		destination(&R.rewritten, addr, rewrite, (struct rp_str){ "", 0 });
+	char res[300];
+	int rn = snprintf(res, sizeof(res), "%s%s%s%.*s", L.dry_run ? "would be " : "", result,
+			  rewrite.n && !failed && !deny.n ? " to " : "", rewrite.n && !failed && !deny.n ? (int)rewrite.n : 0,
+			  rewrite.p);
+	if (rn >= (int)sizeof(res))
+		rn = sizeof(res) - 1;
+	if (L.host.n && !rn_decision(&L, res))
+		R.oom = true;
 	if (!prog)
 		return;
 	prog->n[P_DECISIONS]++;
@@ -262,12 +272,6 @@ static void on_decision(void)
 	prog->n[P_REWRITTEN] += rewrite.n > 0;
 	prog->n[P_FAILED] += failed;
 	char k[1200];
-	char res[300];
-	int rn = snprintf(res, sizeof(res), "%s%s%s%.*s", L.dry_run ? "would be " : "", result,
-			  rewrite.n && !failed && !deny.n ? " to " : "", rewrite.n && !failed && !deny.n ? (int)rewrite.n : 0,
-			  rewrite.p);
-	if (rn >= (int)sizeof(res))
-		rn = sizeof(res) - 1;
 	struct rp_str part[4] = { { prog->key, prog->klen }, L.name, addr, { res, (size_t)rn } };
 	struct rt_ent *t = get(&R.tries, k, join(k, sizeof(k), part, 4));
 	if (t) {
@@ -358,53 +362,6 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-/* The length of the valid UTF-8 sequence at s[0..n), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t k = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
-	if (!k || k > n)
-		return 0;
-	for (size_t i = 1; i < k; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((k == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (k == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
-	    (k == 4 && s[0] == 0xf0 && s[1] < 0x90) || (k == 4 && s[0] == 0xf4 && s[1] >= 0x90))
-		return 0; /* overlong, a surrogate, past U+10FFFF */
-	return k;
-}
-
-/* A JSON string; bytes that are not UTF-8 (a log can hold any) become U+FFFD. */
-static void json_str(FILE *o, const char *s, size_t n)
-{
-	fputc('"', o);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\') {
-			fprintf(o, "\\%c", ch);
-		} else if (ch < 0x20 || ch == 0x7f) {
-			fprintf(o, "\\u%04x", ch);
-		} else if (ch < 0x80) {
-			fputc(ch, o);
-		} else {
-			size_t k = utf8_len((const unsigned char *)s + i, n - i);
-			if (!k) {
-				fputs("\\ufffd", o);
-				continue;
-			}
-			fwrite(s + i, 1, k, o);
-			i += k - 1;
-		}
-	}
-	fputc('"', o);
-}
-
-static void json_cstr(FILE *o, const char *s)
-{
-	if (s)
-		json_str(o, s, strlen(s));
-	else
-		fputs("null", o);
-}
 
 /* the parts of a joined key */
 static int split(const struct rt_ent *e, const char **part, int max)
@@ -540,6 +497,7 @@ static void text_out(FILE *o)
 	}
 	more(o, nrw);
 	free(w);
+	rn_text(o);
 	struct rt_ent **e = rt_sorted(&R.events, C_COUNT, &nev);
 	fputs("\nevents: warnings, errors, exhaustion, reloads, ...\n", o);
 	for (size_t i = 0; i < nev && i < SHOW_ROWS; i++) {
@@ -562,9 +520,9 @@ static void text_out(FILE *o)
 static void json_when(FILE *o, const struct rt_ent *e)
 {
 	fputs(",\"first\":", o);
-	json_cstr(o, e->first);
+	rt_json_cstr(o, e->first);
 	fputs(",\"last\":", o);
-	json_cstr(o, e->last);
+	rt_json_cstr(o, e->last);
 }
 
 static void json_out(FILE *o)
@@ -578,7 +536,7 @@ static void json_out(FILE *o)
 	struct rt_ent **r = rt_sorted(&R.rules, R_MATCHED, &n);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",{\"rule\":" : "{\"rule\":", o);
-		json_str(o, r[i]->key, r[i]->klen);
+		rt_json_str(o, r[i]->key, r[i]->klen);
 		fprintf(o, ",\"matched\":%llu,\"applied\":%llu,\"failed\":%llu,\"denied\":%llu,\"dry_run\":%llu,"
 			   "\"summary\":{\"matched\":%llu,\"applied\":%llu,\"failed\":%llu}}",
 			(unsigned long long)r[i]->n[R_MATCHED], (unsigned long long)r[i]->n[R_APPLIED],
@@ -597,7 +555,7 @@ static void json_out(FILE *o)
 			continue;
 		fputs(first ? "{\"program\":" : ",{\"program\":", o);
 		first = false;
-		json_str(o, p[i]->key, p[i]->klen);
+		rt_json_str(o, p[i]->key, p[i]->klen);
 		fprintf(o, ",\"processes\":%llu,\"decisions\":%llu,\"denied\":%llu,\"rewritten\":%llu,\"failed\":%llu,\"tried\":[",
 			(unsigned long long)p[i]->n[P_PROCESSES], (unsigned long long)p[i]->n[P_DECISIONS],
 			(unsigned long long)p[i]->n[P_DENIED], (unsigned long long)p[i]->n[P_REWRITTEN],
@@ -609,13 +567,13 @@ static void json_out(FILE *o)
 				continue;
 			fputs(f2 ? "{\"op\":" : ",{\"op\":", o);
 			f2 = false;
-			json_cstr(o, part[1]);
+			rt_json_cstr(o, part[1]);
 			fputs(",\"addr\":", o);
-			json_cstr(o, part[2]);
+			rt_json_cstr(o, part[2]);
 			fputs(",\"result\":", o);
-			json_cstr(o, part[3]);
+			rt_json_cstr(o, part[3]);
 			fputs(",\"rule\":", o);
-			json_cstr(o, a->note);
+			rt_json_cstr(o, a->note);
 			fprintf(o, ",\"count\":%llu}", (unsigned long long)a->n[C_COUNT]);
 		}
 		fputs("]}", o);
@@ -626,9 +584,9 @@ static void json_out(FILE *o)
 	struct rt_ent **d = rt_sorted(&R.denied, C_COUNT, &nden);
 	for (size_t i = 0; i < nden; i++) {
 		fputs(i ? ",{\"addr\":" : "{\"addr\":", o);
-		json_str(o, d[i]->key, d[i]->klen);
+		rt_json_str(o, d[i]->key, d[i]->klen);
 		fprintf(o, ",\"count\":%llu,\"errno\":", (unsigned long long)d[i]->n[C_COUNT]);
-		json_cstr(o, d[i]->note);
+		rt_json_cstr(o, d[i]->note);
 		json_when(o, d[i]);
 		fputc('}', o);
 	}
@@ -638,26 +596,28 @@ static void json_out(FILE *o)
 		const char *part[2] = { "", "" };
 		split(w[i], part, 2);
 		fputs(i ? ",{\"addr\":" : "{\"addr\":", o);
-		json_cstr(o, part[0]);
+		rt_json_cstr(o, part[0]);
 		fputs(",\"to\":", o);
-		json_cstr(o, part[1]);
+		rt_json_cstr(o, part[1]);
 		fprintf(o, ",\"count\":%llu", (unsigned long long)w[i]->n[C_COUNT]);
 		json_when(o, w[i]);
 		fputc('}', o);
 	}
 	free(w);
-	fputs("],\"events\":[", o);
+	fputs("],\"names\":", o);
+	rn_json(o);
+	fputs(",\"events\":[", o);
 	struct rt_ent **e = rt_sorted(&R.events, C_COUNT, &nev);
 	for (size_t i = 0; i < nev; i++) {
 		const char *part[2] = { "", "" };
 		split(e[i], part, 2);
 		fputs(i ? ",{\"level\":" : "{\"level\":", o);
-		json_cstr(o, part[0]);
+		rt_json_cstr(o, part[0]);
 		fputs(",\"event\":", o);
-		json_cstr(o, part[1]);
+		rt_json_cstr(o, part[1]);
 		fprintf(o, ",\"count\":%llu,\"total\":%llu,\"msg\":", (unsigned long long)e[i]->n[C_COUNT],
 			(unsigned long long)e[i]->n[C_SUM]);
-		json_cstr(o, e[i]->note);
+		rt_json_cstr(o, e[i]->note);
 		json_when(o, e[i]);
 		fputc('}', o);
 	}
@@ -734,6 +694,7 @@ int report_main(int argc, char **argv)
 	struct rt_tab *tabs[] = { &R.rules, &R.pids, &R.programs, &R.tries, &R.denied, &R.rewritten, &R.events, &R.sums };
 	for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++)
 		rt_free(tabs[i]);
+	rn_free();
 	free(R.seccomp);
 	return status;
 }

@@ -163,6 +163,8 @@ static enum rp_kind text_decision(struct rp_line *l, struct cur *c)
 			l->err = after(w, 6);
 		} else if (rp_prefix(w, "via=")) {
 			continue;
+		} else if (rp_prefix(w, "host=")) {
+			l->host = after(w, 5);
 		} else if (!l->addr.n && !l->rule.n && !memchr(w.p, '=', w.n)) {
 			l->addr = w;
 		} else if (!key_word(w, &eq)) {
@@ -208,7 +210,9 @@ static enum rp_kind parse_text(struct rp_line *l, struct cur *c, bool syslog)
 	if (!l->name.n)
 		return RP_BAD;
 	struct cur peek = *c;
-	if (rp_prefix(word(&peek), "fd="))
+	struct rp_str next = word(&peek);
+	/* a lookup's decision has no socket: "resolve host=NAME ..." */
+	if (rp_prefix(next, "fd=") || (rp_eq(l->name, "resolve") && rp_prefix(next, "host=")))
 		return text_decision(l, c);
 	return text_event(l, c);
 }
@@ -403,6 +407,8 @@ static enum rp_kind parse_json(struct rp_line *l, struct cur *c)
 			l->rule = null ? (struct rp_str){ "", 0 } : v;
 		else if (rp_eq(k, "addr"))
 			l->addr = null ? (struct rp_str){ "", 0 } : v;
+		else if (rp_eq(k, "host"))
+			l->host = null ? (struct rp_str){ "", 0 } : v;
 		else if (rp_eq(k, "errno"))
 			l->err = null ? (struct rp_str){ "", 0 } : v;
 		else if (rp_eq(k, "rc"))

@@ -4,7 +4,8 @@
  * fuzzer and `sockshim report` share it.
  *
  * Accepted (see sockshim(1), REPORT):
- *   TS sockshim[PID] LEVEL OP fd=N [tcp|udp] [ADDR] rule=R [actions=A,B] [dry-run] rc=N [errno=E] [via=V]
+ *   TS sockshim[PID] LEVEL OP fd=N [tcp|udp] [ADDR] [host=NAME] rule=R [actions=A,B] [dry-run] rc=N [errno=E] [via=V]
+ *   TS sockshim[PID] LEVEL resolve host=NAME [KEY=VALUE ...] rule=R [actions=A,B] [dry-run] rc=N [...]
  *   TS sockshim[PID] LEVEL EVENT [KEY=VALUE ...]
  *   {"ts":...,"pid":N,"level":...,("op":... | "event":...), ...}   one flat object
  * each also behind a syslog prefix "<PRI>sockshim[PID]: ". A JSON line with
@@ -40,6 +41,7 @@ struct rp_line {
 	struct rp_str name;                /* the op of a decision, the event's name */
 	/* decisions */
 	struct rp_str rule, addr, err;     /* rule.n == 0: no rule ("-" or null) */
+	struct rp_str host;                /* the name looked up (resolve), or the one the address came from; n == 0: none */
 	struct rp_str act[RP_MAX_ACTIONS];
 	unsigned nact;
 	bool dry_run, has_rc;

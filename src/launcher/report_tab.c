@@ -5,6 +5,7 @@
  */
 #include "report_tab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,4 +135,52 @@ void rt_free(struct rt_tab *t)
 	free(t->slot);
 	t->slot = NULL;
 	t->cap = t->n = 0;
+}
+
+/* The length of the valid UTF-8 sequence at s[0..n), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t k = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	if (!k || k > n)
+		return 0;
+	for (size_t i = 1; i < k; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((k == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (k == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (k == 4 && s[0] == 0xf0 && s[1] < 0x90) || (k == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0; /* overlong, a surrogate, past U+10FFFF */
+	return k;
+}
+
+/* A JSON string; bytes that are not UTF-8 (a log can hold any) become U+FFFD. */
+void rt_json_str(FILE *o, const char *s, size_t n)
+{
+	fputc('"', o);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			fprintf(o, "\\%c", ch);
+		} else if (ch < 0x20 || ch == 0x7f) {
+			fprintf(o, "\\u%04x", ch);
+		} else if (ch < 0x80) {
+			fputc(ch, o);
+		} else {
+			size_t k = utf8_len((const unsigned char *)s + i, n - i);
+			if (!k) {
+				fputs("\\ufffd", o);
+				continue;
+			}
+			fwrite(s + i, 1, k, o);
+			i += k - 1;
+		}
+	}
+	fputc('"', o);
+}
+
+void rt_json_cstr(FILE *o, const char *s)
+{
+	if (s)
+		rt_json_str(o, s, strlen(s));
+	else
+		fputs("null", o);
 }

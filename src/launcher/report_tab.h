@@ -7,6 +7,7 @@
 #define SOCKSHIM_REPORT_TAB_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define RT_TS 40 /* a time stamp as log.c writes it, with room to spare */
@@ -43,5 +44,11 @@ void rt_note(struct rt_ent *e, const char *s, size_t n);
 struct rt_ent **rt_sorted(const struct rt_tab *t, int by, size_t *count);
 
 void rt_free(struct rt_tab *t);
+
+/* s[0..n) as a JSON string; bytes that are not UTF-8 (a log can hold any)
+ * become U+FFFD. */
+void rt_json_str(FILE *o, const char *s, size_t n);
+/* The same for a C string, or null. */
+void rt_json_cstr(FILE *o, const char *s);
 
 #endif

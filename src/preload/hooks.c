@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "resolve.h"
 #include "shim.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -43,6 +44,13 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags) { retur
 EXPORT void closefrom(int lowfd) { shim_closefrom(lowfd); }
 EXPORT int fclose(FILE *fp) { return shim_fclose(fp); }
 EXPORT pid_t _Fork(void) { return shim_fork_raw(); }
+
+/* name lookups (resolve.c) */
+EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res) { return shim_getaddrinfo(node, service, hints, res); }
+EXPORT struct hostent *gethostbyname(const char *name) { return shim_gethostbyname2(name, AF_INET); }
+EXPORT struct hostent *gethostbyname2(const char *name, int af) { return shim_gethostbyname2(name, af); }
+EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen, struct hostent **result, int *h_errnop) { return shim_gethostbyname2_r(name, AF_INET, ret, buf, buflen, result, h_errnop); }
+EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf, size_t buflen, struct hostent **result, int *h_errnop) { return shim_gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop); }
 
 /* fcntl's third argument is an int or a pointer; one word carries either. */
 EXPORT int fcntl(int fd, int cmd, ...)

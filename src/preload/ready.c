@@ -119,6 +119,8 @@ bool ready_slow(int st)
 	return false;
 }
 
+bool shim_ready(void) { return ready(); }
+
 void shim_after_fork_child(void)
 {
 	if (atomic_load(&g_state) == ST_LOADING) {

@@ -36,6 +36,13 @@ static inline bool ready(void)
 	return st == ST_READY || ready_slow(st);
 }
 
+/* Does some rule of p name op (bind: listen too, which may bind)? */
+static inline bool rules_for(const struct ss_policy *p, enum ss_op op)
+{
+	unsigned want = SS_OPBIT(op) | (op == SS_OP_BIND ? SS_OPBIT(SS_OP_LISTEN) : 0);
+	return p && (p->op_mask & want);
+}
+
 static inline bool idle(void)
 {
 	return ss_live()->idle; /* no rule to apply, no debug log: only libc, no bookkeeping */

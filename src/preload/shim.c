@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "fdtab.h"
 #include "fmt.h"
+#include "hosttab.h"
 #include "index.h"
 #include "kaddr.h"
 #include "log.h"
@@ -60,6 +61,11 @@ static uint32_t fd_entry(int fd)
 	return e;
 }
 
+uint32_t shim_fd_entry(int fd)
+{
+	return fd_entry(fd);
+}
+
 /* Record bits on an fd the shim knows; unknown fds stay unknown. */
 static inline void mark(int fd, uint32_t bits)
 {
@@ -69,33 +75,9 @@ static inline void mark(int fd, uint32_t bits)
 
 /* ---- one call ---- */
 
-/*
- * Fill c for op on fd with the address the application passed. false: the
- * call is not ours to look at (no rule for op and no debug log, not a
- * TCP/UDP socket, or an address the kernel will reject on its own).
- */
-static bool rules_for(const struct ss_policy *p, enum ss_op op)
-{
-	unsigned want = SS_OPBIT(op) | (op == SS_OP_BIND ? SS_OPBIT(SS_OP_LISTEN) : 0);
-	return p && (p->op_mask & want);
-}
-
-/*
- * The sockaddr the application passed, copied without faulting. 1: in copy.
- * 0: a length the kernel refuses: the kernel's to answer. -1: unreadable
- * (the kernel's EFAULT).
- */
 /* The hot path's helpers are inlined whatever the compiler thinks of their
  * size: a pass-through call is a few dozen instructions, calls included. */
 #define HOT static inline __attribute__((always_inline))
-
-HOT int copy_sockaddr(struct sockaddr_storage *copy, const struct sockaddr *sa, socklen_t len)
-{
-	if (len > (socklen_t)sizeof(struct sockaddr_storage) || len < (socklen_t)sizeof(sa_family_t))
-		return 0;
-	socklen_t n = len < (socklen_t)sizeof(struct sockaddr_in6) ? len : (socklen_t)sizeof(struct sockaddr_in6);
-	return peek(copy, sa, n) ? 1 : -1;
-}
 
 /* false when no rule can hold the address in copy (screen.h); true when
  * some rule may, or there is no index to ask. */
@@ -127,7 +109,7 @@ HOT int screen(enum ss_op op, const struct sockaddr *sa, socklen_t len, struct s
 {
 	if (!watching(op))
 		return CALL_PASS;
-	if (copy_sockaddr(copy, sa, len) <= 0)
+	if (peek_sockaddr(copy, sa, len) <= 0)
 		return CALL_PASS;
 	return some_rule_may_hold(copy, len) ? CALL_OURS : CALL_UNHELD;
 }
@@ -154,7 +136,8 @@ static int begin_call(struct ss_call *c, enum ss_op op, int fd, const struct soc
 	c->rule = NULL;
 	if (rules_for(lv->policy, op)) {
 		struct ss_callsite s = { op, c->proto, c->family, &c->app, NULL, NULL, fdtab_ask_v6only, &c->fd };
-		c->rule = ss_decide_call(lv->policy, &s, NULL);
+		char host[SS_HOST_MAX]; /* the name a lookup returned the address for, asked only when a rule has host */
+		c->rule = ss_decide_call_host(lv->policy, &s, ss_host_for(lv->policy, op, &c->app, host), NULL);
 	}
 	/* the action strings are only for the log line of a decision */
 	if (c->rule) {
@@ -614,73 +597,9 @@ ssize_t shim_sendmsg(int fd, const struct msghdr *msg, int flags)
 	return send_one(fd, NULL, 0, &m, flags, m.msg_name, m.msg_namelen);
 }
 
-/* The kernel sends at most this many messages of one sendmmsg (UIO_MAXIOV). */
-#define MMSG_MAX 1024u
-
-/* Does any message of the batch meet a rule? Then each is sent on its own,
- * so each gets its own decision; otherwise the batch goes through whole.
- * The kernel stops at the first message it cannot read; so does the scan. */
-static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
+ssize_t shim_send_msg(int fd, const struct msghdr *m, int flags)
 {
-	const struct ss_policy *p = ready() ? g_policy : NULL; /* one policy for the scan */
-	if (!rules_for(p, SS_OP_SEND))
-		return false;
-	uint32_t e = fd_entry(fd);
-	if (!(e & FD_UDP))
-		return false;
-	for (unsigned i = 0; i < vlen; i++) {
-		struct msghdr m;
-		struct ss_addr a;
-		if (!peek(&m, &vec[i].msg_hdr, sizeof(m)))
-			break;
-		struct sockaddr_storage copy;
-		unsigned fam = (e & FD_V6) ? SS_FAM_V6 : SS_FAM_V4;
-		int got = m.msg_name ? copy_sockaddr(&copy, m.msg_name, m.msg_namelen) : 0;
-		if (got < 0)
-			break;
-		/* as the kernel reads it (kaddr.h); what it refuses is its own */
-		if (got == 0 || !ss_kernel_addr(&a, SS_OP_SEND, SS_PROTO_UDP, fam, (struct sockaddr *)&copy, m.msg_namelen,
-						fdtab_ask_v6only, &fd))
-			continue;
-		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, fam, &a, NULL, false };
-		if (ss_decide(p, &d))
-			return true;
-	}
-	return false;
-}
-
-int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
-{
-	if (idle())
-		return real_sendmmsg(fd, vec, vlen, flags);
-	if (!batch_needs_rules(fd, vec, vlen < MMSG_MAX ? vlen : MMSG_MAX)) {
-		int rc = real_sendmmsg(fd, vec, vlen, flags);
-		if (rc > 0)
-			mark(fd, FD_BOUND);
-		return rc;
-	}
-	if (vlen > MMSG_MAX)
-		vlen = MMSG_MAX;
-	int saved = errno;
-	unsigned sent = 0;
-	for (; sent < vlen; sent++) {
-		struct msghdr m;
-		ssize_t r;
-		if (!peek(&m, &vec[sent].msg_hdr, sizeof(m)))
-			r = sent ? -1 : real_sendmsg(fd, &vec[sent].msg_hdr, flags); /* the kernel's EFAULT */
-		else if (m.msg_name && m.msg_namelen)
-			r = send_one(fd, NULL, 0, &m, flags, m.msg_name, m.msg_namelen);
-		else
-			r = real_sendmsg(fd, &m, flags);
-		if (r < 0) {
-			if (sent == 0)
-				return -1; /* errno from the first message, as sendmmsg reports it */
-			errno = saved; /* a partial batch succeeds; the error shows on the next call */
-			break;
-		}
-		vec[sent].msg_len = (unsigned)r;
-	}
-	return (int)sent;
+	return send_one(fd, NULL, 0, m, flags, m->msg_name, m->msg_namelen);
 }
 
 int shim_close(int fd)

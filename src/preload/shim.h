@@ -42,7 +42,15 @@ int shim_fclose(FILE *fp);
 int shim_fcntl(int fd, int cmd, void *arg, int is64);
 pid_t shim_fork_raw(void);
 
-/* For the hooks kept in files of their own (accept.c, connect state): */
+/* For the hooks kept in files of their own (accept.c, batch.c, connect state): */
+/* The fd's entry (fdtab.h); an fd the shim did not see created is asked
+ * about once. */
+uint32_t shim_fd_entry(int fd);
+/* sendmsg of m (already copied from the application's memory) with its
+ * own decision, as shim_sendmsg gives it. */
+ssize_t shim_send_msg(int fd, const struct msghdr *m, int flags);
+/* true once the policy is in place (the first hook to ask loads it). */
+bool shim_ready(void);
 /* Will a debug line for a call that makes no decision be written? (May
  * load the policy, as any hook may.) */
 bool shim_plain_logged(void);

@@ -57,6 +57,20 @@ static const char *exe_of(const char *cmd, char *out, size_t cap)
 	return out;
 }
 
+/* Rules this front end cannot carry out, said once (this process reads the
+ * policy once for every process the command starts): a name lookup happens
+ * inside the program, where no system call shows it (`sockshim check` names
+ * each rule). */
+static void warn_names(const struct ss_policy *p)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < p->nrules; i++)
+		n += (p->rules[i].ops & SS_OPBIT(SS_OP_RESOLVE)) || p->rules[i].nhosts;
+	if (n)
+		fprintf(stderr, "sockshim: warning: %s: %u rule%s on name lookups (on = resolve, host) do nothing under --seccomp: "
+			"lookups happen inside the program and are never seen\n", p->path, n, n == 1 ? "" : "s");
+}
+
 /* The usable policy into *out (NULL: every call passes through); 0 or the
  * exit status to stop with. Read and reported as the preload does. */
 static int load_policy(const char *cmd, struct ss_policy **out, bool *dry)
@@ -74,8 +88,10 @@ static int load_policy(const char *cmd, struct ss_policy **out, bool *dry)
 	ss_setup_rotation(&s);
 	*dry = s.policy->global.dry_run;
 	ss_reload_start(&s, program, NULL, false, "seccomp");
-	if (s.usable)
+	if (s.usable) {
+		warn_names(s.policy);
 		*out = s.policy;
+	}
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 # Only the hooks are exported (PITFALLS 9): `nm -D --defined-only` lists
-# exactly the 17 hook names, nothing from inih (ini_*) or the engine.
+# exactly the 26 hook names (21 socket and descriptor calls, 5 name
+# lookups), nothing from inih (ini_*) or the engine.
 # A program that defines its own ini_parse* and functions named like the
 # shim's internals (exported with -rdynamic, so they would interpose) keeps
 # its own, and the shim keeps its own: the policy still loads and pins the
@@ -8,7 +9,7 @@
 . "$TOP/tests/lib.sh"
 
 PORT=9640
-want="_Fork accept accept4 bind close close_range closefrom connect dup dup2 dup3 fclose fcntl fcntl64 listen sendmmsg sendmsg sendto setsockopt socket socketpair"
+want="_Fork accept accept4 bind close close_range closefrom connect dup dup2 dup3 fclose fcntl fcntl64 getaddrinfo gethostbyname gethostbyname2 gethostbyname2_r gethostbyname_r listen sendmmsg sendmsg sendto setsockopt socket socketpair"
 got=$(nm -D --defined-only "$SHIM" | awk '{print $NF}' | sed 's/@.*//' | sort | tr '\n' ' ' | sed 's/ $//')
 expect_eq "nm -D --defined-only lists exactly the hooks" "$got" "$want"
 expect_eq "no ini_* symbol in the dynamic table" "$(nm -D "$SHIM" | grep -c ' ini_')" "0"

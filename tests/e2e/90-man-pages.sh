@@ -109,6 +109,7 @@ for o in "${accepted[@]}"; do
 	case $o in
 	--program) printf '%s\n' "$commands" | grep -Eq -- "^ +explain .*\[--program NAME\]" ;;
 	--family) printf '%s\n' "$commands" | grep -Eq -- "^ +explain .*\[--family ipv4\|ipv6\|dual\]" ;;
+	--host) printf '%s\n' "$commands" | grep -Eq -- "^ +explain .*\[--host NAME\]" ;;
 	report) printf '%s\n' "$commands" | grep -Eq -- "^ +report \[--json\] LOG" ;;
 	-*) printf '%s\n' "$options" | grep -Eq -- "^ +(-[a-z], )?$o( |,|\$)" ;;
 	*) printf '%s\n' "$commands" | grep -Eq -- "^ +$o POLICY" ;;

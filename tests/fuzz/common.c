@@ -212,7 +212,7 @@ void collect_report(void *ctx, enum ss_severity sev, const char *file, unsigned 
 
 /* ---- policies ---- */
 
-#define ALL_OPS 0xfu
+#define ALL_OPS 0x1fu
 #define LOCAL_OPS (SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN))
 #define OUT_OPS (SS_OPBIT(SS_OP_CONNECT) | SS_OPBIT(SS_OP_SEND))
 
@@ -380,7 +380,9 @@ static void check_index(const struct ss_policy *p)
 	}
 	uint32_t k = 0;
 	for (uint32_t r = 0; r < p->nrules; r++) {
-		if (p->rules[r].has_addr || p->rules[r].has_port)
+		/* a rule on resolve alone decides no socket call; one with host
+		 * and neither addr nor port is filed by name (hostindex.c) */
+		if (p->rules[r].has_addr || p->rules[r].has_port || !(p->rules[r].ops & SS_SOCK_OPS) || p->rules[r].nhosts)
 			continue;
 		CHECK(k < x->nalways && x->always[k] == r);
 		k++;
@@ -491,7 +493,14 @@ void check_policy(const struct ss_policy *p, const char *file, bool clean)
 		if (r->has_rewrite && r->rewrite_ip && r->rewrite.family == 6)
 			CHECK(r->families != SS_FAM_V4);
 		bool acts = r->reuseaddr || r->reuseport || r->nsockopts || r->nsource || r->has_source_port ||
-			    r->has_rewrite || r->deny;
+			    r->has_rewrite || r->deny || r->deny_eai || r->nanswers;
+		/* resolve's actions and `host` fit only the ops they mean something for */
+		if (r->deny_eai || r->nanswers)
+			CHECK(r->ops == SS_OPBIT(SS_OP_RESOLVE) && !r->deny && !r->has_rewrite && !(r->deny_eai && r->nanswers));
+		if (r->nhosts)
+			CHECK((r->ops & (SS_OPBIT(SS_OP_BIND) | SS_OPBIT(SS_OP_LISTEN))) == 0);
+		if (r->ops & SS_OPBIT(SS_OP_RESOLVE))
+			CHECK(!r->has_addr && !r->has_port && !r->protos && !r->nsockopts);
 		CHECK(acts == r->has_actions);
 		if (r->deny)
 			CHECK(!r->reuseaddr && !r->reuseport && !r->nsockopts && !r->nsource && !r->has_source_port &&

@@ -187,6 +187,9 @@ static bool ref_matches(const struct ss_rule *r, const struct ss_opdesc *d, bool
 		return false;
 	if (r->has_port && !ref_in_portset(&r->port, d->addr->port))
 		return false;
+	/* the calls made here come from no lookup: a host rule cannot match them */
+	if (r->nhosts && !d->host)
+		return false;
 	static const struct ss_addr any4 = { .family = 4 };
 	if (r->has_addr && !ref_in_ipset(&r->addr, d->addr) && !(d->dual && ref_in_ipset(&r->addr, &any4)))
 		return false; /* a dual-stack :: takes 0.0.0.0 too (POLICY.md) */

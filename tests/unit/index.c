@@ -300,7 +300,7 @@ static void dual_stack_wildcard(void **state)
 	assert_int_equal(p->nerrors, 0);
 	ss_policy_bind_program(p, "x", "x");
 	struct ss_addr any6 = { .family = 6, .port = 8080 };
-	struct ss_opdesc d = { SS_OP_BIND, SS_PROTO_TCP, SS_FAM_V6, &any6, NULL, true };
+	struct ss_opdesc d = { SS_OP_BIND, SS_PROTO_TCP, SS_FAM_V6, &any6, NULL, true, NULL };
 	const struct ss_rule *r = ss_decide(p, &d);
 	assert_non_null(r);
 	assert_string_equal(r->name, "any4");

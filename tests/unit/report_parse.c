@@ -1,7 +1,8 @@
 /*
  * Unit tests of report_parse: lines written by the shim's own logger
  * (log.c, to a file sink), text and JSON, read back field by field; the
- * syslog prefix; decision lines with "event":"decision"; and damaged lines
+ * syslog prefix; decision lines with "event":"decision"; a lookup's line
+ * and a connect carrying the name its address came from; and damaged lines
  * of each kind.
  */
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "addr.h"
+#include "hosttab.h"
 #include "log.h"
 #include "policy.h"
 #include "report_parse.h"
@@ -135,6 +137,79 @@ static void logger_json(void **state)
 	check_lines();
 }
 
+/* A resolve line (rewritten, then denied) and a connect to the answer,
+ * written by log.c in FORMAT, read back: all three are decisions with
+ * their name. */
+static void names_lines(enum ss_log_format format)
+{
+	char path[] = "/tmp/report-parse-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct ss_log_config c = { SS_LOG_FILE, path, SS_LEVEL_DEBUG, format };
+	ss_log_setup(&c);
+	ss_log_set_pid(4243);
+	struct ss_addr a;
+	bool has_ip, has_port;
+	assert_true(ss_addr_parse_endpoint(&a, &has_ip, &has_port, "127.0.0.1:8080"));
+	struct ss_addr ip = a;
+	ip.port = 0;
+	struct ss_actions acts;
+	ss_actions_init(&acts);
+	ss_actions_add_addr(&acts, "rewrite", &ip, false);
+	struct ss_resolve_line r = { "getaddrinfo", "api.example.test", SS_FAM_V4 | SS_FAM_V6, "api", &acts, false, 0, &ip, 1 };
+	ss_log_resolve(SS_LEVEL_INFO, &r);
+	ss_actions_init(&acts);
+	ss_actions_add(&acts, "deny", "EAI_NONAME");
+	struct ss_resolve_line r2 = { "getaddrinfo", "x.example.com", SS_FAM_V4, "others", &acts, false, -2, NULL, 0 };
+	ss_log_resolve(SS_LEVEL_INFO, &r2);
+	ss_hosttab_put(&ip, "api.example.test");
+	struct ss_decision d = { .op = "connect", .fd = 3, .proto = SS_PROTO_TCP, .family = SS_FAM_V4, .addr = &a, .rule = "seen", .rc = 0 };
+	ss_log_decision(SS_LEVEL_INFO, &d);
+	struct ss_log_config none = { SS_LOG_NONE, NULL, SS_LEVEL_INFO, SS_FORMAT_TEXT };
+	ss_log_setup(&none);
+	ss_hosttab_reset();
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	nlines = 0;
+	while (nlines < 16 && fgets(lines[nlines], sizeof(lines[0]), f)) {
+		lines[nlines][strcspn(lines[nlines], "\n")] = '\0';
+		nlines++;
+	}
+	fclose(f);
+	unlink(path);
+	assert_int_equal(nlines, 3);
+
+	assert_int_equal(parse(lines[0]), RP_DECISION);
+	str_is(L.name, "resolve");
+	str_is(L.host, "api.example.test");
+	str_is(L.rule, "api");
+	assert_int_equal(L.nact, 1);
+	str_is(L.act[0], "rewrite=127.0.0.1");
+	assert_int_equal(L.rc, 0);
+	assert_int_equal(L.addr.n, 0);
+	assert_int_equal(parse(lines[1]), RP_DECISION);
+	str_is(L.host, "x.example.com");
+	str_is(L.act[0], "deny=EAI_NONAME");
+	assert_int_equal(parse(lines[2]), RP_DECISION);
+	str_is(L.name, "connect");
+	str_is(L.addr, "127.0.0.1:8080");
+	str_is(L.host, "api.example.test");
+	str_is(L.rule, "seen");
+}
+
+static void names_text(void **state)
+{
+	(void)state;
+	names_lines(SS_FORMAT_TEXT);
+}
+
+static void names_json(void **state)
+{
+	(void)state;
+	names_lines(SS_FORMAT_JSON);
+}
+
 static void json_event_decision_and_escapes(void **state)
 {
 	(void)state;
@@ -199,6 +274,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(logger_text),
 		cmocka_unit_test(logger_json),
+		cmocka_unit_test(names_text),
+		cmocka_unit_test(names_json),
 		cmocka_unit_test(json_event_decision_and_escapes),
 		cmocka_unit_test(syslog_prefix),
 		cmocka_unit_test(damaged),
