@@ -90,6 +90,9 @@ out=$(shim "$example" "$PROBE" tcp6 connect=[::1]:9006 new=tcp4 connect=127.0.0.
 expect_eq "example sandbox: both loopbacks allowed" "$out" "connect=[::1]:9006 rc=0 errno=0
 new=tcp4 rc=0 errno=0
 connect=127.0.0.1:9000 rc=0 errno=0"
+# the server has counted that connection before the next count is taken
+wait_peers tcp 3
+wait_peers tcp6 2
 
 # Order matters: the same two rules swapped deny loopback too.
 swapped=$(policy swapped.ini <<'INI'
