@@ -18,6 +18,7 @@
 #include "optlog.h"
 #include "periodic.h"
 #include "real.h"
+#include "reload.h"
 #include "rotate.h"
 #include "warnrate.h"
 #include "window.h"
@@ -141,6 +142,13 @@ void ss_act_tally(struct ss_call *c)
 	if (!c->rule->has_actions)
 		ss_actions_add(&c->acts, "allow", NULL);
 	ss_periodic_tick();
+}
+
+void ss_act_tally_resolve(const struct ss_rule *r)
+{
+	atomic_fetch_add_explicit(&r->state->matched, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->state->applied, 1, memory_order_relaxed);
+	ss_reload_tick();
 }
 
 bool ss_act_has_address(int fd)

@@ -33,6 +33,11 @@ struct ss_call {
  * line; a rule without actions is logged "allow". */
 void ss_act_tally(struct ss_call *c);
 
+/* Count a name lookup that rule r decides, for its summary line: matched,
+ * and applied (in dry-run too, where the summary says would_apply), as
+ * ss_act_tally counts a socket call; a lookup's actions cannot fail. */
+void ss_act_tally_resolve(const struct ss_rule *r);
+
 /* Has fd a local address (bound, auto-bound by a send, or connected)? The
  * kernel's answer (getsockname), for a socket whose history is not known;
  * errno is kept. */
