@@ -115,7 +115,7 @@ static bool begin(struct lookup *l, const char *call, const char *name, unsigned
 /* An address the program got back: into the host table, and onto the log line. */
 static void got(struct lookup *l, const struct ss_addr *a)
 {
-	ss_hosttab_put(a, l->norm);
+	ss_act_remember(a, l->norm);
 	if (l->nseen < LOGGED_MAX)
 		l->seen[l->nseen++] = *a;
 }
