@@ -14,10 +14,12 @@
 #include "fdtab.h"
 #include "fmt.h"
 #include "held.h"
+#include "hosttab.h"
 #include "names.h"
 #include "optlog.h"
 #include "periodic.h"
 #include "real.h"
+#include "reload.h"
 #include "rotate.h"
 #include "warnrate.h"
 #include "window.h"
@@ -141,6 +143,20 @@ void ss_act_tally(struct ss_call *c)
 	if (!c->rule->has_actions)
 		ss_actions_add(&c->acts, "allow", NULL);
 	ss_periodic_tick();
+}
+
+void ss_act_tally_resolve(const struct ss_rule *r)
+{
+	atomic_fetch_add_explicit(&r->state->matched, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->state->applied, 1, memory_order_relaxed);
+	ss_reload_tick();
+}
+
+void ss_act_remember(const struct ss_addr *a, const char *name)
+{
+	const struct ss_live *lv = ss_live();
+	if ((lv->policy && (lv->policy->host_ops & ~SS_OPBIT(SS_OP_RESOLVE))) || atomic_load_explicit(&ss_reload_next, memory_order_relaxed))
+		ss_hosttab_put(a, name);
 }
 
 bool ss_act_has_address(int fd)

@@ -36,6 +36,18 @@ struct ss_call {
  * line; a rule without actions is logged "allow". */
 void ss_act_tally(struct ss_call *c);
 
+/* Count a name lookup that rule r decides, for its summary line: matched,
+ * and applied (in dry-run too, where the summary says would_apply), as
+ * ss_act_tally counts a socket call; a lookup's actions cannot fail. */
+void ss_act_tally_resolve(const struct ss_rule *r);
+
+/* Record in the host table that a lookup of name (normal form) returned a,
+ * when a `host` rule could ever ask: the live policy has one on connect or
+ * send (a resolve rule's `host` is the name itself), or reload is
+ * on (a reloaded file may bring one, and it then matches the addresses
+ * looked up before). Otherwise the table stays untouched. */
+void ss_act_remember(const struct ss_addr *a, const char *name);
+
 /* Has fd a local address (bound, auto-bound by a send, or connected)? The
  * kernel's answer (getsockname), for a socket whose history is not known;
  * errno is kept. */

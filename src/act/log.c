@@ -456,6 +456,25 @@ static const char *proto_name(unsigned p)
 }
 
 /* The name a lookup returned a connect's or send's address for. */
+/* A name a program looked up, in the text form: its bytes are the
+ * program's, so anything but printable ASCII (white space, control bytes,
+ * bytes of UTF-8 such as U+202E, which turns the rest of a terminal line
+ * around) and the backslash itself are written as \xHH: one line, one
+ * word, and the bytes can be read back. */
+static void text_name(struct fmt *f, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p > ' ' && *p < 0x7f && *p != '\\') {
+			fmt_char(f, (char)*p);
+		} else {
+			LIT(f, "\\x");
+			fmt_char(f, hex[*p >> 4]);
+			fmt_char(f, hex[*p & 15]);
+		}
+	}
+}
+
 static bool line_host(const struct ss_decision *d, char out[static SS_HOST_MAX])
 {
 	return d->addr && d->op && (strcmp(d->op, "connect") == 0 || strcmp(d->op, "send") == 0) && ss_hosttab_get(d->addr, out);
@@ -528,7 +547,7 @@ static void decision_text(struct fmt *f, const struct ss_decision *d)
 	char host[SS_HOST_MAX];
 	if (line_host(d, host)) {
 		LIT(f, " host=");
-		fmt_str(f, host);
+		text_name(f, host);
 	}
 	LIT(f, " rule=");
 	fmt_str(f, d->rule ? d->rule : "-");
@@ -620,9 +639,7 @@ static void resolve_text(struct fmt *f, const struct ss_resolve_line *r)
 {
 	const struct ss_actions *a = r->actions;
 	LIT(f, " resolve host=");
-	/* a name is the program's bytes: keep the line one line */
-	for (const char *p = r->host; *p; p++)
-		fmt_char(f, (unsigned char)*p <= ' ' || *p == 0x7f ? '?' : *p);
+	text_name(f, r->host);
 	LIT(f, " family=");
 	fmt_family(f, r->family);
 	LIT(f, " call=");

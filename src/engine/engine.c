@@ -19,7 +19,10 @@ bool ss_rule_matches(const struct ss_rule *r, const struct ss_opdesc *op)
 		return false;
 	if (r->protos && !(r->protos & op->proto))
 		return false;
-	if (r->families && !(r->families & op->family))
+	/* a lookup asks for one family or both (AF_UNSPEC): a rule with
+	 * `family` takes it only when it names every family asked for, so that
+	 * family = ipv6 never decides an AF_UNSPEC lookup's IPv4 answers */
+	if (r->families && (op->op == SS_OP_RESOLVE ? (op->family & ~r->families) != 0 : !(r->families & op->family)))
 		return false;
 	if (op->program) {
 		bool ok = r->nprograms == 0;

@@ -3,9 +3,11 @@
  */
 #include "hosttab.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #define NAME_WORDS (SS_HOST_MAX / 8)
 
@@ -47,10 +49,42 @@ static unsigned bucket_of(const uint64_t k[2])
 	return (unsigned)mix(k[0] ^ mix(k[1])) & (SS_HOSTTAB_BUCKETS - 1);
 }
 
-/* Copy entry e if it holds key k and is stable, into out. */
+/*
+ * How long a reader waits for a writer to leave an entry. A writer is in an
+ * entry for a few dozen stores, but it can be preempted there, and on a
+ * loaded machine stay off the CPU for a scheduling period or more, so the
+ * reader spins a little, then yields, and only gives up after WAIT_NS. The
+ * bound is there for a writer that never comes back: a signal handler that
+ * interrupted a write in its own thread and looks the address up (the
+ * writer cannot run until the handler returns), or one that longjmps out
+ * of the write. After the bound the entry counts as holding no name, as an
+ * entry a fork caught half-written does: a `host` rule then does not match
+ * that address until it is recorded again.
+ */
+#define SPINS 64
+#define WAIT_NS 1000000000LL
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO; async-signal-safe */
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Copy entry e if it holds key k, into out. Waits while a writer is in e
+ * (see WAIT_NS): an entry being rewritten is never reported as empty. */
 static bool read_entry(struct entry *e, const uint64_t k[2], char *out)
 {
-	for (int tries = 0; tries < 8; tries++) {
+	int64_t deadline = 0;
+	for (unsigned tries = 0;; tries++) {
+		if (tries >= SPINS) {
+			int64_t t = now_ns();
+			if (!deadline)
+				deadline = t + WAIT_NS;
+			else if (t > deadline)
+				return false;
+			sched_yield();
+		}
 		uint32_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
 		if (s1 == 0)
 			return false;
@@ -73,7 +107,6 @@ static bool read_entry(struct entry *e, const uint64_t k[2], char *out)
 		out[SS_HOST_MAX - 1] = '\0';
 		return true;
 	}
-	return false;
 }
 
 bool ss_hosttab_used(void)

@@ -9,8 +9,10 @@
  * the most recent lookup wins. Otherwise the bucket's oldest entry goes.
  *
  * No lock anywhere: each entry is a seqlock whose every field is an atomic,
- * so a reader copies it and retries (a bounded number of times) if a writer
- * was in it, and two writers never wait on each other (a writer that finds
+ * so a reader copies it and retries while a writer is in it (an entry being
+ * rewritten is never reported as empty; the wait is bounded only against a
+ * writer that never finishes, see WAIT_NS in hosttab.c), and two writers
+ * never wait on each other (a writer that finds
  * an entry being written takes another of the bucket, or gives up: a lost
  * record, never a wait). Safe from any thread and from a signal handler;
  * allocates nothing. An entry a fork caught half-written stays unusable in

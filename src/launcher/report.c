@@ -221,12 +221,38 @@ static void destination(struct rt_tab *t, struct rp_str addr, struct rp_str to, 
 	rt_note(e, note.p, note.n);
 }
 
+/* A looked-up name as the text log writes it: a JSON log carries the
+ * program's bytes as they were, and the report's text would pass white
+ * space, control bytes and bytes of UTF-8 (U+202E turns a terminal line
+ * around) to the terminal; they become \xHH. A text log's names come
+ * escaped already and are left as they are. */
+static struct rp_str text_host(struct rp_str h, char *buf, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	for (size_t i = 0; i < h.n && n + 4 < cap; i++) {
+		unsigned char c = (unsigned char)h.p[i];
+		if (c > ' ' && c < 0x7f) {
+			buf[n++] = (char)c;
+		} else {
+			buf[n++] = '\\', buf[n++] = 'x';
+			buf[n++] = hex[c >> 4], buf[n++] = hex[c & 15];
+		}
+	}
+	return (struct rp_str){ buf, n };
+}
+
 static void on_decision(void)
 {
 	R.decisions++;
+	char host[RP_LINE_MAX];
+	if (L.host.n)
+		L.host = text_host(L.host, host, sizeof(host));
 	struct rt_ent *prog = process_program(L.pid);
 	struct rt_ent *rule = L.rule.n ? get(&R.rules, L.rule.p, L.rule.n) : NULL;
 	struct rp_str deny = { "", 0 }, rewrite = { "", 0 };
+	char rw[280];
+	size_t rw_n = 0;
 	bool failed = false;
 	for (unsigned i = 0; i < L.nact; i++) {
 		struct rp_str a = L.act[i];
@@ -234,8 +260,14 @@ static void on_decision(void)
 			deny = (struct rp_str){ a.p + 5, a.n - 5 };
 		else if (rp_prefix(a, "rewrite=impossible"))
 			failed = true;
-		else if (rp_prefix(a, "rewrite="))
-			rewrite = (struct rp_str){ a.p + 8, a.n - 8 };
+		else if (rp_prefix(a, "rewrite=") && rw_n + a.n < sizeof(rw)) {
+			/* a lookup's rewrite is a list, one action per address: all of them */
+			if (rw_n)
+				memcpy(rw + rw_n, ", ", 2), rw_n += 2;
+			memcpy(rw + rw_n, a.p + 8, a.n - 8);
+			rw_n += a.n - 8;
+			rewrite = (struct rp_str){ rw, rw_n };
+		}
 		else if (rp_prefix(a, "failed=")) {
 			failed = true;
 			note_event((struct rp_str){ "exhaustion", 10 }, a, (struct rp_str){ "", 0 }, 0);

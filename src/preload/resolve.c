@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "actions.h"
 #include "answer.h"
 #include "decide.h"
 #include "hostname.h"
@@ -105,10 +106,8 @@ static bool begin(struct lookup *l, const char *call, const char *name, unsigned
 		struct ss_callsite s = { SS_OP_RESOLVE, 0, family, NULL, NULL, NULL, NULL, NULL };
 		l->rule = ss_decide_call_host(lv->policy, &s, l->norm, NULL);
 	}
-	if (l->rule) {
-		atomic_fetch_add_explicit(&l->rule->state->matched, 1, memory_order_relaxed);
-		ss_reload_tick();
-	}
+	if (l->rule)
+		ss_act_tally_resolve(l->rule);
 	ss_actions_init(&l->acts);
 	return true;
 }
@@ -116,7 +115,7 @@ static bool begin(struct lookup *l, const char *call, const char *name, unsigned
 /* An address the program got back: into the host table, and onto the log line. */
 static void got(struct lookup *l, const struct ss_addr *a)
 {
-	ss_hosttab_put(a, l->norm);
+	ss_act_remember(a, l->norm);
 	if (l->nseen < LOGGED_MAX)
 		l->seen[l->nseen++] = *a;
 }
@@ -162,10 +161,7 @@ static bool acting(struct lookup *l)
 		for (unsigned i = 0; i < r->nanswers; i++)
 			ss_actions_add_addr(&l->acts, "rewrite", &r->answers[i], false);
 	}
-	if (l->dry)
-		return false;
-	atomic_fetch_add_explicit(&r->state->applied, 1, memory_order_relaxed);
-	return true;
+	return !l->dry;
 }
 
 static unsigned fam_of(int af)

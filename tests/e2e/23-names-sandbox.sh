@@ -8,7 +8,8 @@
 # check can fail. Also: `deny = EAI_AGAIN` and `EAI_FAIL` as the program
 # sees them; names match case-insensitively and with a trailing dot; host
 # globs; a numeric host is no lookup (a catch-all deny leaves 127.0.0.1
-# alone); `program` and `family` on resolve rules.
+# alone); `program` and `family` on resolve rules (an AF_UNSPEC lookup
+# takes only a rule without family).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/helpers/names.sh"
 names_preload_only
@@ -159,4 +160,24 @@ expect_eq "program = curl: the other program skips it, family = ipv6 refuses its
 	"$(shim "$P5" "$NAMEPROBE" gai api.example.test 80 inet6 stream)" "error EAI_FAIL"
 expect_eq "family = ipv4: its v4 lookup takes the next rule" \
 	"$(shim "$P5" "$NAMEPROBE" gai api.example.test 80 inet stream)" "inet stream 6 127.0.0.2 80"
+# an AF_UNSPEC lookup (curl's, getaddrinfo's default) asks for both families:
+# a rule naming only ipv6 does not take it, the rule without family does
+P6=$(policy pf6.ini <<'INI'
+[v6-refused]
+on = resolve
+family = ipv6
+deny = EAI_FAIL
+
+[any]
+on = resolve
+host = api.example.test
+rewrite = 127.0.0.1
+INI
+)
+out=$(shim "$P6" curl -s --max-time 10 http://api.example.test:18080/unspec 2>/dev/null)
+expect_eq "family = ipv6 leaves curl's AF_UNSPEC lookup to the rule without family: the server got the request" "$out" "served /unspec"
+expect_eq "family = ipv6: an AF_UNSPEC lookup gets the rule without family's answer" \
+	"$(shim "$P6" "$NAMEPROBE" gai api.example.test 80 any stream)" "inet stream 6 127.0.0.1 80"
+expect_eq "family = ipv6 still refuses an AF_INET6 lookup" \
+	"$(shim "$P6" "$NAMEPROBE" gai api.example.test 80 inet6 stream)" "error EAI_FAIL"
 finish

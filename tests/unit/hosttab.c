@@ -4,7 +4,8 @@
  * go once the table is full and the newest stay (in one bucket: the oldest
  * goes, and an address recorded again is the newest), a forked child starts
  * with its parent's table and keeps its own, and threads writing and
- * reading at once never see a name torn between two writes.
+ * reading at once never see a name torn between two writes, and a reader
+ * never misses an address whose entry is being rewritten at that moment.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -220,6 +221,71 @@ static void threads(void **state)
 	assert_true(found >= 60); /* 64 addresses in 2048 entries: all but a collision's loss */
 }
 
+/* Writers re-record a few addresses (same names) as fast as they can while
+ * readers look them up: every lookup must find its name, though an entry
+ * is often half-way through a rewrite. A reader that gives up on a busy
+ * entry after a few spins misses thousands here (2 CPUs). */
+#define HOT 2
+#define HOT_READS 200000
+#define HOT_WRITERS 2
+static _Atomic int hot_stop, hot_miss;
+
+/* a name of the longest length, so that a write takes its longest */
+static void hot_name(char *out, unsigned i)
+{
+	int n = snprintf(out, SS_HOST_MAX, "hot-%u.", i);
+	memset(out + n, 'h', SS_HOST_MAX - 1 - (size_t)n);
+	out[SS_HOST_MAX - 1] = '\0';
+}
+
+static void *hot_writer(void *arg)
+{
+	(void)arg;
+	char name[SS_HOST_MAX];
+	for (unsigned r = 0; !atomic_load(&hot_stop); r++) {
+		struct ss_addr a = v4(0x0a000000u + r % HOT);
+		hot_name(name, r % HOT);
+		ss_hosttab_put(&a, name);
+	}
+	return NULL;
+}
+
+static void *hot_reader(void *arg)
+{
+	(void)arg;
+	char got[SS_HOST_MAX], want[SS_HOST_MAX];
+	for (unsigned r = 0; r < HOT_READS; r++) {
+		struct ss_addr a = v4(0x0a000000u + r % HOT);
+		hot_name(want, r % HOT);
+		if (!ss_hosttab_get(&a, got) || strcmp(got, want))
+			atomic_fetch_add(&hot_miss, 1);
+	}
+	return NULL;
+}
+
+static void rewrite_never_hides(void **state)
+{
+	(void)state;
+	ss_hosttab_reset();
+	char name[SS_HOST_MAX];
+	for (unsigned i = 0; i < HOT; i++) {
+		struct ss_addr a = v4(0x0a000000u + i);
+		hot_name(name, i);
+		ss_hosttab_put(&a, name);
+	}
+	pthread_t w[HOT_WRITERS], r[2];
+	for (unsigned i = 0; i < HOT_WRITERS; i++)
+		assert_int_equal(pthread_create(&w[i], NULL, hot_writer, NULL), 0);
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&r[i], NULL, hot_reader, NULL), 0);
+	for (unsigned i = 0; i < 2; i++)
+		pthread_join(r[i], NULL);
+	atomic_store(&hot_stop, 1);
+	for (unsigned i = 0; i < HOT_WRITERS; i++)
+		pthread_join(w[i], NULL);
+	assert_int_equal(atomic_load(&hot_miss), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +294,7 @@ int main(void)
 		cmocka_unit_test(bucket_oldest_goes),
 		cmocka_unit_test(fork_copies),
 		cmocka_unit_test(threads),
+		cmocka_unit_test(rewrite_never_hides),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
