@@ -218,8 +218,9 @@ static int hints_error(const char *service, const struct addrinfo *hints)
 	errno = saved;
 	if (probe)
 		freeaddrinfo(probe);
-	/* an address of the other family than asked is no error of the call's */
-	return rc == EAI_ADDRFAMILY || rc == EAI_NONAME ? 0 : rc;
+	/* with a numeric node of the family asked for, every error is the
+	 * call's: EAI_NONAME too (AI_NUMERICSERV with a service name) */
+	return rc;
 }
 
 int shim_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res)
