@@ -15,10 +15,39 @@
 #define SS_HOST_MAX 256
 
 /*
- * The normal form of a name looked up, in out. false when it is not a name
- * a `host` rule can see: empty, too long, a control byte or white space in
- * it, or a numeric address (1.2.3.4, ::1; those are not name lookups).
+ * Which lookup a name is handed to: glibc 2.36 decides per function what
+ * is an address, answered (or refused) without any lookup, and what is a
+ * name it looks up (files, DNS).
+ *   SS_LOOKUP_GAI        getaddrinfo: inet_aton's forms exactly (127.1,
+ *                        0x7f.1, 2130706433; not 1.2.3.4. nor "1."), IPv6
+ *                        with or without a %scope, and "*" (a NULL node).
+ *   SS_LOOKUP_GAI_INET   getaddrinfo with AF_INET and no AI_CANONNAME: as
+ *                        SS_LOOKUP_GAI, and also what SS_LOOKUP_GHBN_INET
+ *                        takes (glibc calls gethostbyname2_r there).
+ *   SS_LOOKUP_GHBN_INET  gethostbyname, gethostbyname_r, gethostbyname2
+ *                        with AF_INET: digits and dots not ending in a dot
+ *                        (a bad one such as 999.1.1.1 is HOST_NOT_FOUND, no
+ *                        lookup: 0x1 and 1.2.3.0x4 are names), and anything
+ *                        that starts with a hex digit and has a ':', or
+ *                        starts with ':'.
+ *   SS_LOOKUP_GHBN_INET6 gethostbyname2 and _r with AF_INET6: the digits
+ *                        and dots as above; a name of hex digits, ':' and
+ *                        '.' with a ':' in it, not ending in a dot.
  */
+enum ss_lookup { SS_LOOKUP_GAI, SS_LOOKUP_GAI_INET, SS_LOOKUP_GHBN_INET, SS_LOOKUP_GHBN_INET6 };
+
+/* Whether that lookup takes name as an address rather than a name. */
+bool ss_lookup_numeric(const char *name, enum ss_lookup how);
+
+/*
+ * The normal form of a name handed to that lookup, in out. false when it
+ * is not a name a `host` rule can see: NULL, empty, too long, a control byte
+ * or white space in it, or what the lookup takes as an address (above).
+ * The root, ".", is the name ".".
+ */
+bool ss_lookup_name(char out[static SS_HOST_MAX], const char *name, enum ss_lookup how);
+
+/* ss_lookup_name for getaddrinfo (SS_LOOKUP_GAI). */
 bool ss_host_norm(char out[static SS_HOST_MAX], const char *name);
 
 /*

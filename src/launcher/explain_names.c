@@ -116,7 +116,13 @@ int explain_resolve(int argc, char **argv)
 	}
 	const char *name = argv[2];
 	char norm[SS_HOST_MAX];
-	bool is_name = ss_host_norm(norm, name);
+	/* the hooks' question for the family asked: getaddrinfo and, for
+	 * AF_INET and AF_INET6, the gethostbyname family, which glibc lets
+	 * take other strings as addresses (hostname.h) */
+	unsigned fam0 = !family ? 0 : strcmp(family, "ipv4") == 0 ? 4 : 6;
+	bool is_name = ss_lookup_name(norm, name, fam0 == 4 ? SS_LOOKUP_GAI_INET : SS_LOOKUP_GAI);
+	char norm2[SS_HOST_MAX];
+	bool ghbn_name = fam0 && ss_lookup_name(norm2, name, fam0 == 4 ? SS_LOOKUP_GHBN_INET : SS_LOOKUP_GHBN_INET6);
 
 	struct ss_policy *p = ss_policy_load(argv[0], report, NULL);
 	if (!p || p->nerrors) {
@@ -132,6 +138,14 @@ int explain_resolve(int argc, char **argv)
 	printf(", %s\n", fam == 4 ? "AF_INET (gethostbyname, getaddrinfo with ai_family = AF_INET)"
 		   : fam == 6 ? "AF_INET6 (gethostbyname2, getaddrinfo with ai_family = AF_INET6)"
 			      : "any family (getaddrinfo with AF_UNSPEC)");
+	if (fam0 && is_name != ghbn_name) {
+		printf("%s; %s\n", is_name ? "getaddrinfo looks it up as a name" : "getaddrinfo takes it as a numeric address (no lookup)",
+		       ghbn_name ? "gethostbyname looks it up as a name" : "gethostbyname takes it as a numeric address (no lookup)");
+		if (!is_name) {
+			is_name = true;
+			memcpy(norm, norm2, sizeof(norm));
+		}
+	}
 	if (!is_name) {
 		puts("not a name a rule sees (a numeric address, or empty, too long, or with white space): libc answers it untouched");
 		ss_policy_free(p);

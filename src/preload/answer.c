@@ -27,11 +27,12 @@ static void numeric_text(const struct ss_addr *a, int af, char out[static INET6_
 int ss_answer_addrinfo(ss_gai_fn real, const struct ss_addr *addrs, unsigned n, const char *name, const char *service,
 		       const struct addrinfo *hints, struct addrinfo **res)
 {
-	struct addrinfo h = { 0 };
+	/* NULL hints are glibc's default ones: AF_UNSPEC, AI_V4MAPPED | AI_ADDRCONFIG */
+	struct addrinfo h = { .ai_flags = AI_V4MAPPED | AI_ADDRCONFIG };
 	if (hints)
 		h = *hints;
+	int caller_flags = h.ai_flags;
 	h.ai_flags |= AI_NUMERICHOST;
-	h.ai_flags &= ~AI_ADDRCONFIG;
 	h.ai_addrlen = 0;
 	h.ai_addr = NULL;
 	h.ai_canonname = NULL;
@@ -61,6 +62,11 @@ int ss_answer_addrinfo(ss_gai_fn real, const struct ss_addr *addrs, unsigned n, 
 		/* the numeric address of the family it has: AF_UNSPEC would also
 		 * do, but then a hint error (a bad family) shows the same way */
 		rc = real(text, service, &h, &got);
+		if (rc == EAI_ADDRFAMILY && (h.ai_flags & AI_ADDRCONFIG)) {
+			/* AI_ADDRCONFIG narrowed AF_UNSPEC to the other family */
+			rc = 0;
+			continue;
+		}
 		if (rc != 0)
 			break;
 		any = true;
@@ -80,7 +86,7 @@ int ss_answer_addrinfo(ss_gai_fn real, const struct ss_addr *addrs, unsigned n, 
 		rc = real(fam == AF_INET ? "127.0.0.1" : "::1", service, &h, &probe);
 		if (probe)
 			freeaddrinfo(probe);
-		if (rc == 0)
+		if (rc == 0 || rc == EAI_ADDRFAMILY)
 			rc = EAI_NONAME;
 	}
 	if (rc == 0 && (h.ai_flags & AI_CANONNAME) && head) {
@@ -96,6 +102,11 @@ int ss_answer_addrinfo(ss_gai_fn real, const struct ss_addr *addrs, unsigned n, 
 			freeaddrinfo(head);
 		return rc;
 	}
+	/* each entry carries the caller's flags, as glibc's do (not the
+	 * AI_NUMERICHOST asked of libc here): a result reused as hints must
+	 * ask what the caller asked */
+	for (struct addrinfo *p = head; p; p = p->ai_next)
+		p->ai_flags = caller_flags;
 	*res = head;
 	return 0;
 }

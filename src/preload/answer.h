@@ -13,9 +13,12 @@
  *   with AI_V4MAPPED, the IPv4 ones v4-mapped when there is no IPv6 answer,
  *   or always with AI_ALL), AF_UNSPEC all of them, in the rule's order (no
  *   RFC 3484 sorting: the policy's order is the answer's);
- * - AI_ADDRCONFIG is not applied: the rule says which addresses to answer
- *   with, and a mock on 127.0.0.1 in a namespace with only loopback (where
- *   glibc's AI_ADDRCONFIG drops IPv4 and IPv6 alike) must still be reached;
+ * - AI_ADDRCONFIG (also implied by NULL hints) is libc's own: AF_INET or
+ *   AF_INET6 where no address of that family is configured (loopback does
+ *   not count) is EAI_NONAME, AF_UNSPEC is narrowed to the one family
+ *   configured, as glibc does for a name in /etc/hosts;
+ * - each entry's ai_flags are the caller's (glibc's defaults for NULL
+ *   hints, AI_V4MAPPED | AI_ADDRCONFIG), as glibc's own entries;
  * - AI_CANONNAME: the first node's ai_canonname is the name asked for
  *   (malloc'd, as freeaddrinfo expects).
  * No answer of the family asked for: EAI_NONAME, as libc says for a name in

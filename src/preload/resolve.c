@@ -88,12 +88,12 @@ struct lookup {
 
 /* false: not the shim's to look at (not loaded, nothing to do, a numeric
  * address, or a name no rule could see). */
-static bool begin(struct lookup *l, const char *call, const char *name, unsigned family)
+static bool begin(struct lookup *l, const char *call, const char *name, unsigned family, enum ss_lookup how)
 {
 	if (!name || !shim_ready())
 		return false;
 	const struct ss_live *lv = ss_live();
-	if (!lv->policy || lv->idle || !ss_host_norm(l->norm, name))
+	if (!lv->policy || lv->idle || !ss_lookup_name(l->norm, name, how))
 		return false;
 	l->call = call;
 	l->name = name;
@@ -177,17 +177,72 @@ static int eai_of_h_errno(int h)
 
 /* ---- the hooks ---- */
 
+/* A non-ASCII name asked with AI_IDN: glibc converts it (libidn2) to the
+ * xn-- form it looks up, a conversion (IDNA2008, with Unicode
+ * normalisation) the shim does not repeat, so rules for the xn-- name
+ * cannot be matched. Such a lookup is decided on the name as asked; when no
+ * rule answers or refuses it, it fails with EAI_NONAME (what glibc says for
+ * that name without AI_IDN) instead of reaching libc: no rule can be passed
+ * by this way of spelling a name. */
+static bool idn_name(const char *node, const struct addrinfo *hints)
+{
+	if (!node || !hints || !(hints->ai_flags & AI_IDN))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)node; *p; p++)
+		if (*p >= 0x80)
+			return true;
+	return false;
+}
+
+/* What glibc's getaddrinfo says about the hints and the service before it
+ * looks at the name: asked of libc itself with a numeric node (no lookup),
+ * so a refused lookup still gives EAI_BADFLAGS, EAI_FAMILY, EAI_SOCKTYPE or
+ * EAI_SERVICE for a bad call, as glibc does for any name. 0 when fine. */
+static int hints_error(const char *service, const struct addrinfo *hints)
+{
+	struct addrinfo h = { 0 }, *probe = NULL;
+	if (hints) {
+		h.ai_flags = hints->ai_flags;
+		h.ai_family = hints->ai_family;
+		h.ai_socktype = hints->ai_socktype;
+		h.ai_protocol = hints->ai_protocol;
+	}
+	h.ai_flags = (h.ai_flags | AI_NUMERICHOST) & ~AI_ADDRCONFIG;
+	int fam = h.ai_family;
+	int saved = errno;
+	int rc = real_getaddrinfo(fam == AF_INET6 ? "::1" : "127.0.0.1", service, &h, &probe);
+	errno = saved;
+	if (probe)
+		freeaddrinfo(probe);
+	/* with a numeric node of the family asked for, every error is the
+	 * call's: EAI_NONAME too (AI_NUMERICSERV with a service name) */
+	return rc;
+}
+
 int shim_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res)
 {
 	struct lookup l;
 	int af = hints ? hints->ai_family : AF_UNSPEC;
-	if ((hints && (hints->ai_flags & AI_NUMERICHOST)) || !begin(&l, "getaddrinfo", node, fam_of(af)))
+	int flags = hints ? hints->ai_flags : 0;
+	enum ss_lookup how = af == AF_INET && !(flags & AI_CANONNAME) ? SS_LOOKUP_GAI_INET : SS_LOOKUP_GAI;
+	bool idn = idn_name(node, hints);
+	if ((flags & AI_NUMERICHOST) || !begin(&l, "getaddrinfo", node, fam_of(af), how))
 		return real_getaddrinfo(node, service, hints, res);
 	int rc;
+	if (idn && !l.dry && !(l.rule && (l.rule->deny_eai || l.rule->nanswers))) {
+		rc = hints_error(service, hints);
+		if (!rc)
+			rc = EAI_NONAME;
+		finish(&l, rc);
+		return rc;
+	}
 	if (acting(&l)) {
 		if (l.rule->deny_eai) {
-			finish(&l, l.rule->deny_eai);
-			return l.rule->deny_eai;
+			rc = hints_error(service, hints);
+			if (!rc)
+				rc = l.rule->deny_eai;
+			finish(&l, rc);
+			return rc;
 		}
 		rc = ss_answer_addrinfo(real_getaddrinfo, l.rule->answers, l.rule->nanswers, node, service, hints, res);
 	} else {
@@ -216,7 +271,9 @@ int shim_gethostbyname2_r(const char *name, int af, struct hostent *ret, char *b
 			  int *h_errnop)
 {
 	struct lookup l;
-	if ((af != AF_INET && af != AF_INET6) || !begin(&l, af == AF_INET ? "gethostbyname_r" : "gethostbyname2_r", name, fam_of(af)))
+	if ((af != AF_INET && af != AF_INET6) ||
+	    !begin(&l, af == AF_INET ? "gethostbyname_r" : "gethostbyname2_r", name, fam_of(af),
+		   af == AF_INET ? SS_LOOKUP_GHBN_INET : SS_LOOKUP_GHBN_INET6))
 		return real_gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
 	int rc;
 	if (acting(&l)) {
@@ -251,16 +308,22 @@ int shim_gethostbyname2_r(const char *name, int af, struct hostent *ret, char *b
 	return rc;
 }
 
-/* gethostbyname's answer lives in static storage, one per thread as libc's. */
-static __thread struct {
+/* gethostbyname's answer lives in static storage, one for the process as
+ * libc's: a hostent one thread got stays readable by another after the
+ * first has ended (a program that serialises its calls may hand it on).
+ * The lock is held while the answer is written, as libc holds its own. */
+static struct {
 	struct hostent h;
 	char buf[sizeof(char *) * 20 + 16 * 16 + SS_HOST_MAX + 16];
-} tls PEEK_TLS;
+} stat_answer;
+static atomic_flag stat_lock = ATOMIC_FLAG_INIT;
 
 struct hostent *shim_gethostbyname2(const char *name, int af)
 {
 	struct lookup l;
-	if ((af != AF_INET && af != AF_INET6) || !begin(&l, af == AF_INET ? "gethostbyname" : "gethostbyname2", name, fam_of(af)))
+	if ((af != AF_INET && af != AF_INET6) ||
+	    !begin(&l, af == AF_INET ? "gethostbyname" : "gethostbyname2", name, fam_of(af),
+		   af == AF_INET ? SS_LOOKUP_GHBN_INET : SS_LOOKUP_GHBN_INET6))
 		return real_gethostbyname2(name, af);
 	struct hostent *h;
 	if (acting(&l)) {
@@ -269,13 +332,17 @@ struct hostent *shim_gethostbyname2(const char *name, int af)
 			finish(&l, l.rule->deny_eai);
 			return NULL;
 		}
-		int rc = ss_answer_hostent(l.rule->answers, l.rule->nanswers, name, af, &tls.h, tls.buf, sizeof(tls.buf));
+		while (atomic_flag_test_and_set_explicit(&stat_lock, memory_order_acquire))
+			;
+		int rc = ss_answer_hostent(l.rule->answers, l.rule->nanswers, name, af, &stat_answer.h, stat_answer.buf,
+					   sizeof(stat_answer.buf));
+		atomic_flag_clear_explicit(&stat_lock, memory_order_release);
 		if (rc) { /* ENOENT: no answer of that family (the name is at most SS_HOST_MAX: it fits) */
 			h_errno = HOST_NOT_FOUND;
 			finish(&l, EAI_NONAME);
 			return NULL;
 		}
-		h = &tls.h;
+		h = &stat_answer.h;
 	} else {
 		h = real_gethostbyname2(name, af);
 	}

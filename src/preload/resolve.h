@@ -14,8 +14,12 @@
  * rules on connect and send and for the host= of their log lines.
  * In dry-run, rewrite and deny are logged and libc's lookup runs.
  *
- * getaddrinfo_a is not hooked: curl, python and node's libuv all call
- * getaddrinfo (from a thread of their own where they want it asynchronous).
+ * A numeric address is what glibc takes as one for that call (hostname.h,
+ * enum ss_lookup). getaddrinfo_a, gethostbyaddr, getnameinfo and the
+ * resolver API (res_query and the rest) are not hooked: they still query
+ * DNS under a policy that refuses every lookup. curl, python and node's
+ * libuv all call getaddrinfo (from a thread of their own where they want it
+ * asynchronous).
  * Lookups made inside a program without libc's functions (Go's resolver,
  * static binaries) are not seen, nor under the seccomp front end.
  */

@@ -8,7 +8,8 @@ names in /etc/hosts holding the same addresses.
 For every combination of family (unspec, inet, inet6), socktype (0, stream,
 dgram, raw), protocol (0, tcp, udp), service (none, "80", "http",
 "domain", "no-such-service") and flags (0, AI_NUMERICSERV, AI_PASSIVE,
-AI_CANONNAME, AI_V4MAPPED, AI_V4MAPPED|AI_ALL, AI_NUMERICHOST) it prints
+AI_CANONNAME, AI_V4MAPPED, AI_V4MAPPED|AI_ALL, AI_NUMERICHOST,
+AI_ADDRCONFIG) it prints
 
     fam=F type=T proto=P svc=S flags=X -> ENTRY; ENTRY; ...   or   -> error EAI_...
 
@@ -33,7 +34,8 @@ PROTOS = [("0", 0), ("tcp", S.IPPROTO_TCP), ("udp", S.IPPROTO_UDP)]
 SERVICES = [None, "80", "http", "domain", "no-such-service"]
 FLAGS = [("0", 0), ("numericserv", S.AI_NUMERICSERV), ("passive", S.AI_PASSIVE),
          ("canonname", S.AI_CANONNAME), ("v4mapped", S.AI_V4MAPPED),
-         ("v4mapped|all", S.AI_V4MAPPED | S.AI_ALL), ("numerichost", S.AI_NUMERICHOST)]
+         ("v4mapped|all", S.AI_V4MAPPED | S.AI_ALL), ("numerichost", S.AI_NUMERICHOST),
+         ("addrconfig", S.AI_ADDRCONFIG)]
 EAI = {getattr(S, n): n for n in dir(S) if n.startswith("EAI_")}
 FAMNAMES = {S.AF_INET: "inet", S.AF_INET6: "inet6"}
 TYPENAMES = {S.SOCK_STREAM: "stream", S.SOCK_DGRAM: "dgram", S.SOCK_RAW: "raw"}

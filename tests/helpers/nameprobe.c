@@ -25,6 +25,14 @@
  *       time that getpeername is 127.0.0.(10+t):PORTBASE+t. Even threads
  *       expect connects to succeed, odd ones ECONNREFUSED (a host rule).
  *       One line per thread: "thread T ok=N refused=N wrong=N lookupfail=N"
+ *   nameprobe ghbn_thread NAME
+ *       a thread calls gethostbyname and ends; once another thread has run
+ *       and ended too, the first thread's hostent is read from main:
+ *       "name=N addr=A" or "error h_errno=NAME"
+ *   nameprobe reuse NAME [FLAGS]
+ *       getaddrinfo(NAME, "80", SOCK_STREAM, FLAGS; FLAGS "null": NULL
+ *       hints), "flags=0x.." per entry; then the first entry as the hints
+ *       of getaddrinfo("localhost", "80"): "reuse ok" or "reuse EAI_NAME"
  *   nameprobe loop NAME N [leak]
  *       N getaddrinfo/freeaddrinfo rounds of NAME (for ASan and valgrind);
  *       "loop N entries=E errors=K". With "leak", the results are never
@@ -34,9 +42,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <locale.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +92,7 @@ static int family_arg(const char *s)
 		return AF_INET;
 	if (!strcmp(s, "inet6"))
 		return AF_INET6;
-	return AF_UNSPEC;
+	return atoi(s); /* a number: any family, a bad one included */
 }
 
 static const char *family_name(int f)
@@ -354,14 +364,74 @@ static int cmd_loop(int argc, char **argv)
 	return 0;
 }
 
+static void *ghbn_run(void *name)
+{
+	return gethostbyname(name);
+}
+
+static void *nop_run(void *arg)
+{
+	return arg;
+}
+
+static int cmd_ghbn_thread(char **argv)
+{
+	pthread_t t;
+	void *r;
+	pthread_create(&t, NULL, ghbn_run, argv[2]);
+	pthread_join(t, &r);
+	int herr = h_errno;
+	pthread_create(&t, NULL, nop_run, NULL);
+	pthread_join(t, NULL);
+	struct hostent *h = r;
+	if (!h) {
+		printf("error h_errno=%s\n", herr_name(herr));
+		return 0;
+	}
+	char a[INET6_ADDRSTRLEN] = "?";
+	inet_ntop(h->h_addrtype, h->h_addr_list[0], a, sizeof(a));
+	printf("name=%s addr=%s\n", h->h_name, a);
+	return 0;
+}
+
+static int cmd_reuse(int argc, char **argv)
+{
+	struct addrinfo hints = {0}, *res = NULL, *res2 = NULL;
+	hints.ai_socktype = SOCK_STREAM;
+	bool null = argc > 3 && !strcmp(argv[3], "null");
+	if (argc > 3 && !null)
+		hints.ai_flags = (int)strtol(argv[3], NULL, 0);
+	int rc = getaddrinfo(argv[2], "80", null ? NULL : &hints, &res);
+	if (rc) {
+		printf("error %s\n", eai_name(rc));
+		return 0;
+	}
+	for (struct addrinfo *p = res; p; p = p->ai_next)
+		printf("flags=0x%x\n", (unsigned)p->ai_flags);
+	struct addrinfo again = *res;
+	again.ai_next = NULL;
+	again.ai_addr = NULL;
+	again.ai_addrlen = 0;
+	again.ai_canonname = NULL;
+	rc = getaddrinfo("localhost", "80", &again, &res2);
+	printf("reuse %s\n", rc ? eai_name(rc) : "ok");
+	if (!rc)
+		freeaddrinfo(res2);
+	freeaddrinfo(res);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	setlocale(LC_ALL, ""); /* AI_IDN reads the name in the locale's charset */
 	if (argc < 3)
 		return 2;
 	const char *op = argv[1];
 	if (!strcmp(op, "gai"))
 		return cmd_gai(argc, argv);
+	if (!strcmp(op, "ghbn_thread"))
+		return cmd_ghbn_thread(argv);
 	if (!strncmp(op, "ghbn", 4))
 		return cmd_ghbn(argc, argv);
 	if (!strcmp(op, "connect"))
@@ -370,6 +440,8 @@ int main(int argc, char **argv)
 		return cmd_fork(argv);
 	if (!strcmp(op, "threads") && argc >= 5)
 		return cmd_threads(argv);
+	if (!strcmp(op, "reuse"))
+		return cmd_reuse(argc, argv);
 	if (!strcmp(op, "loop") && argc >= 4)
 		return cmd_loop(argc, argv);
 	return 2;

@@ -82,8 +82,29 @@ static void norm_forms(void **state)
 	assert_false(ss_host_norm(n, "::1"));
 	assert_false(ss_host_norm(n, "fe80::1%lo"));
 	assert_false(ss_host_norm(n, ""));
-	assert_false(ss_host_norm(n, "."));
+	assert_false(ss_host_norm(n, "0x7f.1"));
+	assert_false(ss_host_norm(n, "*"));
 	assert_false(ss_host_norm(n, "a b"));
+	/* what glibc looks up as a name: trailing dots, the root */
+	assert_true(ss_host_norm(n, "1.2.3.4."));
+	assert_string_equal(n, "1.2.3.4");
+	assert_true(ss_host_norm(n, "1."));
+	assert_true(ss_host_norm(n, "2130706433."));
+	assert_true(ss_host_norm(n, "08.1.2.3"));
+	assert_true(ss_host_norm(n, "::1."));
+	assert_true(ss_host_norm(n, "."));
+	assert_string_equal(n, ".");
+	/* the gethostbyname family reads no hex, and no address with a dot after it */
+	assert_true(ss_lookup_name(n, "0x7f.1", SS_LOOKUP_GHBN_INET));
+	assert_true(ss_lookup_name(n, "1.2.3.0x4", SS_LOOKUP_GHBN_INET6));
+	assert_true(ss_lookup_name(n, "127.0.0.1.", SS_LOOKUP_GHBN_INET));
+	assert_false(ss_lookup_name(n, "999.1.1.1", SS_LOOKUP_GHBN_INET));
+	assert_false(ss_lookup_name(n, "::1", SS_LOOKUP_GHBN_INET));
+	assert_false(ss_lookup_name(n, "::1", SS_LOOKUP_GHBN_INET6));
+	assert_true(ss_lookup_name(n, "fe80::1%lo", SS_LOOKUP_GHBN_INET6));
+	/* getaddrinfo AF_INET (no AI_CANONNAME) goes through gethostbyname2_r */
+	assert_false(ss_lookup_name(n, "08.1.2.3", SS_LOOKUP_GAI_INET));
+	assert_false(ss_lookup_name(n, "0x7f.1", SS_LOOKUP_GAI_INET));
 	char longname[400];
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
