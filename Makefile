@@ -149,7 +149,7 @@ $(BUILD)/tests/%: tests/helpers/%.c
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread -ldl
 
 # the log reader of `sockshim report`, against lines the shim's own logger writes
-$(BUILD)/tests/unit-report_parse: tests/unit/report_parse.c $(BUILD)/report_parse.o $(BUILD)/log.o $(BUILD)/logstart.o $(BUILD)/warnrate.o $(BUILD)/sink.o $(BUILD)/fdtab.o $(BUILD)/real.o $(BUILD)/libsockshim-engine.a $(ALL_H)
+$(BUILD)/tests/unit-report_parse: tests/unit/report_parse.c $(BUILD)/report_parse.o $(BUILD)/log.o $(BUILD)/logresolve.o $(BUILD)/logstart.o $(BUILD)/warnrate.o $(BUILD)/sink.o $(BUILD)/fdtab.o $(BUILD)/real.o $(BUILD)/libsockshim-engine.a $(ALL_H)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -Isrc/act -Isrc/launcher -o $@ $< $(filter %.o,$^) $(BUILD)/libsockshim-engine.a $(INIH_STATIC) -lcmocka -lpthread -ldl
 

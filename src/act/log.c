@@ -20,11 +20,12 @@
 #include "fmt.h"
 #include "hostname.h"
 #include "hosttab.h"
+#include "logline.h"
 #include "logstart.h"
 #include "sink.h"
 #include "warnrate.h"
 
-#define LINE_MAX_BYTES 3072 /* < PIPE_BUF: concurrent writers never interleave */
+#define LINE_MAX_BYTES SS_LOGLINE_MAX
 #define MAX_REOPENS 16
 
 /*
@@ -427,8 +428,25 @@ static void finish(struct fmt *f)
 	fmt_char(f, '\n');
 }
 
+int64_t ss_logline_begin(struct fmt *f, char *buf, size_t cap, enum ss_log_level level)
+{
+	ss_logstart_before();
+	return begin(f, buf, cap, level, L.pid);
+}
+
+void ss_logline_end(struct fmt *f, int64_t second)
+{
+	finish(f);
+	emit(f, second, false);
+}
+
+bool ss_logline_json(void)
+{
+	return L.format == SS_FORMAT_JSON;
+}
+
 /* ,"KEY":"VAL" with VAL escaped, or ,"KEY":null; KEY as it is */
-static void json_member(struct fmt *f, const char *prefix, size_t n, const char *val)
+void ss_logline_member(struct fmt *f, const char *prefix, size_t n, const char *val)
 {
 	fmt_mem(f, prefix, n);
 	if (!val) {
@@ -440,14 +458,13 @@ static void json_member(struct fmt *f, const char *prefix, size_t n, const char 
 	fmt_char(f, '"');
 }
 /* the same with a literal KEY */
-#define JSON_MEMBER(f, key, val) json_member((f), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (val))
 
 static void json_key_str(struct fmt *f, const char *key, const char *val)
 {
 	LIT(f, ",\"");
 	fmt_str(f, key);
 	fmt_char(f, '"');
-	json_member(f, ":", 1, val);
+	ss_logline_member(f, ":", 1, val);
 }
 
 static const char *proto_name(unsigned p)
@@ -461,7 +478,7 @@ static const char *proto_name(unsigned p)
  * bytes of UTF-8 such as U+202E, which turns the rest of a terminal line
  * around) and the backslash itself are written as \xHH: one line, one
  * word, and the bytes can be read back. */
-static void text_name(struct fmt *f, const char *s)
+void ss_logline_text_name(struct fmt *f, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -547,7 +564,7 @@ static void decision_text(struct fmt *f, const struct ss_decision *d)
 	char host[SS_HOST_MAX];
 	if (line_host(d, host)) {
 		LIT(f, " host=");
-		text_name(f, host);
+		ss_logline_text_name(f, host);
 	}
 	LIT(f, " rule=");
 	fmt_str(f, d->rule ? d->rule : "-");
@@ -587,105 +604,6 @@ void ss_log_decision(enum ss_log_level level, const struct ss_decision *d)
 		decision_json(&f, d);
 	else
 		decision_text(&f, d);
-	finish(&f);
-	emit(&f, second, false);
-	errno = saved;
-}
-
-static void fmt_family(struct fmt *f, unsigned fam)
-{
-	fmt_str(f, fam == SS_FAM_V4 ? "ipv4" : fam == SS_FAM_V6 ? "ipv6" : "any");
-}
-
-static void resolve_json(struct fmt *f, const struct ss_resolve_line *r)
-{
-	const struct ss_actions *a = r->actions;
-	LIT(f, ",\"event\":\"decision\",\"op\":\"resolve\",\"fd\":null,\"proto\":null,\"family\":\"");
-	fmt_family(f, r->family);
-	LIT(f, "\",\"addr\":null");
-	JSON_MEMBER(f, "host", r->host);
-	JSON_MEMBER(f, "call", r->call);
-	JSON_MEMBER(f, "rule", r->rule);
-	LIT(f, ",\"actions\":[");
-	for (unsigned i = 0, off = 0; a && i < a->n; i++) {
-		if (i)
-			fmt_char(f, ',');
-		fmt_char(f, '"');
-		fmt_json_str(f, a->buf + off);
-		fmt_char(f, '"');
-		off += (unsigned)strlen(a->buf + off) + 1;
-	}
-	LIT(f, "],\"dry_run\":");
-	if (r->dry_run)
-		LIT(f, "true");
-	else
-		LIT(f, "false");
-	LIT(f, ",\"rc\":");
-	fmt_i64(f, r->rc);
-	LIT(f, ",\"errno\":null");
-	JSON_MEMBER(f, "error", r->rc ? ss_eai_name(r->rc) : NULL);
-	LIT(f, ",\"answer\":[");
-	for (unsigned i = 0; i < r->nanswer; i++) {
-		if (i)
-			fmt_char(f, ',');
-		fmt_char(f, '"');
-		fmt_ip(f, &r->answer[i]);
-		fmt_char(f, '"');
-	}
-	fmt_char(f, ']');
-}
-
-static void resolve_text(struct fmt *f, const struct ss_resolve_line *r)
-{
-	const struct ss_actions *a = r->actions;
-	LIT(f, " resolve host=");
-	text_name(f, r->host);
-	LIT(f, " family=");
-	fmt_family(f, r->family);
-	LIT(f, " call=");
-	fmt_str(f, r->call);
-	LIT(f, " rule=");
-	fmt_str(f, r->rule ? r->rule : "-");
-	if (a && a->n) {
-		LIT(f, " actions=");
-		for (unsigned i = 0, off = 0; i < a->n; i++) {
-			if (i)
-				fmt_char(f, ',');
-			fmt_str(f, a->buf + off);
-			off += (unsigned)strlen(a->buf + off) + 1;
-		}
-	}
-	if (r->dry_run)
-		LIT(f, " dry-run");
-	LIT(f, " rc=");
-	fmt_i64(f, r->rc);
-	if (r->rc) {
-		LIT(f, " error=");
-		fmt_str(f, ss_eai_name(r->rc) ? ss_eai_name(r->rc) : "?");
-	}
-	if (r->nanswer) {
-		LIT(f, " answer=");
-		for (unsigned i = 0; i < r->nanswer; i++) {
-			if (i)
-				fmt_char(f, ',');
-			fmt_ip(f, &r->answer[i]);
-		}
-	}
-}
-
-void ss_log_resolve(enum ss_log_level level, const struct ss_resolve_line *r)
-{
-	if (!ss_log_enabled(level))
-		return;
-	int saved = errno;
-	ss_logstart_before();
-	char buf[LINE_MAX_BYTES];
-	struct fmt f;
-	int64_t second = begin(&f, buf, sizeof(buf), level, L.pid);
-	if (L.format == SS_FORMAT_JSON)
-		resolve_json(&f, r);
-	else
-		resolve_text(&f, r);
 	finish(&f);
 	emit(&f, second, false);
 	errno = saved;
