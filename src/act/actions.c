@@ -387,6 +387,18 @@ static int verify_port(struct ss_call *c, int rc, int err, uint16_t offered)
 	return used.port;
 }
 
+/* Has the program restricted fd's ports itself (IP_LOCAL_PORT_RANGE not
+ * 0)? errno kept. */
+static bool own_port_range(int fd)
+{
+	uint32_t v = 0;
+	socklen_t l = sizeof(v);
+	int err = errno;
+	bool own = getsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &v, &l) == 0 && v != 0;
+	errno = err;
+	return own;
+}
+
 /*
  * Bind fd to each usable pool address in turn with the port left to the
  * kernel, and (when to is not NULL) connect. A pool address with no port left
@@ -398,6 +410,7 @@ static int source_noport(struct ss_call *c, struct sources *it, const struct soc
 {
 	struct ss_addr src;
 	int err = EADDRNOTAVAIL;
+	bool whole = false; /* the range below is ours, to clear after the connect */
 	if (c->proto == SS_PROTO_TCP) {
 		int one = 1;
 		real_setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
@@ -407,9 +420,12 @@ static int source_noport(struct ss_call *c, struct sources *it, const struct soc
 		 * ports each connect scans them all (from ~31,000 connects/s
 		 * down to a few hundred). Bounds outside the system's range (1
 		 * and 65535) leave the system's range in force. Kernels without
-		 * the option (before 6.3) refuse it: nothing changes there. */
-		if (c->rule->rotate != SS_ROTATE_KERNEL)
-			ss_window_range(c->fd, 1, 65535);
+		 * the option (before 6.3) refuse it: nothing changes there.
+		 * Only for a connect made here (to), which clears it afterwards:
+		 * the option must read back as the program left it. A program's
+		 * own range is its choice of port and stays. */
+		if (to && c->rule->rotate != SS_ROTATE_KERNEL && !own_port_range(c->fd))
+			whole = ss_window_range(c->fd, 1, 65535) == 0;
 	}
 	udp_exclusive(c, c->fd);
 	while (sources_next(it, &src)) {
@@ -426,6 +442,8 @@ static int source_noport(struct ss_call *c, struct sources *it, const struct soc
 			add_busy(c, "busy", &src, err); /* no port left from here: the next address */
 			continue;
 		}
+		if (whole)
+			ss_window_range(c->fd, 0, 0); /* the port is chosen */
 		ss_actions_add_addr(&c->acts, "source", &src, false);
 		if (it->kernel && to)
 			verify_port(c, rc, err, 0);
@@ -433,6 +451,8 @@ static int source_noport(struct ss_call *c, struct sources *it, const struct soc
 		errno = err;
 		return rc;
 	}
+	if (whole)
+		ss_window_range(c->fd, 0, 0);
 	add_failure(c, "source", err);
 	errno = err;
 	return -1;

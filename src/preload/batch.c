@@ -5,6 +5,7 @@
  * rule on the name its destination was looked up by).
  */
 #include <errno.h>
+#include <sys/socket.h>
 
 #include "engine.h"
 #include "fdtab.h"
@@ -19,14 +20,20 @@
 #define MMSG_MAX 1024u
 
 /* Does any message of the batch meet a rule? The kernel stops at the first
- * message it cannot read; so does the scan. */
-static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
+ * message it cannot read; so does the scan. A TCP socket names a
+ * destination only with Fast Open (MSG_FASTOPEN): that batch connects. */
+static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
 	const struct ss_policy *p = ready() ? g_policy : NULL; /* one policy for the scan */
 	if (!rules_for(p, SS_OP_SEND))
 		return false;
 	uint32_t e = shim_fd_entry(fd);
-	if (!(e & FD_UDP))
+	unsigned proto;
+	if (e & FD_UDP)
+		proto = SS_PROTO_UDP;
+	else if ((e & FD_TCP) && (flags & MSG_FASTOPEN))
+		proto = SS_PROTO_TCP;
+	else
 		return false;
 	for (unsigned i = 0; i < vlen; i++) {
 		struct msghdr m;
@@ -39,11 +46,11 @@ static bool batch_needs_rules(int fd, struct mmsghdr *vec, unsigned int vlen)
 		if (got < 0)
 			break;
 		/* as the kernel reads it (kaddr.h); what it refuses is its own */
-		if (got == 0 || !ss_kernel_addr(&a, SS_OP_SEND, SS_PROTO_UDP, fam, (struct sockaddr *)&copy, m.msg_namelen,
+		if (got == 0 || !ss_kernel_addr(&a, SS_OP_SEND, proto, fam, (struct sockaddr *)&copy, m.msg_namelen,
 						fdtab_ask_v6only, &fd))
 			continue;
 		char host[SS_HOST_MAX]; /* asked only when some send rule has host */
-		struct ss_opdesc d = { SS_OP_SEND, SS_PROTO_UDP, fam, &a, NULL, false, ss_host_for(p, SS_OP_SEND, &a, host) };
+		struct ss_opdesc d = { SS_OP_SEND, proto, fam, &a, NULL, false, ss_host_for(p, SS_OP_SEND, &a, host) };
 		if (ss_decide(p, &d))
 			return true;
 	}
@@ -54,7 +61,7 @@ int shim_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
 	if (idle())
 		return real_sendmmsg(fd, vec, vlen, flags);
-	if (!batch_needs_rules(fd, vec, vlen < MMSG_MAX ? vlen : MMSG_MAX)) {
+	if (!batch_needs_rules(fd, vec, vlen < MMSG_MAX ? vlen : MMSG_MAX, flags)) {
 		int rc = real_sendmmsg(fd, vec, vlen, flags);
 		if (rc > 0 && fdtab_get(fd)) /* an fd the shim knows is now bound */
 			fdtab_or(fd, FD_BOUND);

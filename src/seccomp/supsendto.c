@@ -130,8 +130,9 @@ void on_sendmmsg(struct job *j)
 		if (!m->msg_name || !m->msg_namelen)
 			continue;
 		struct job probe = { .pid = j->pid, .tfd = j->tfd, .fd = j->fd };
-		if (begin(&probe, SS_OP_SEND, (uintptr_t)m->msg_name, m->msg_namelen) && probe.c.proto == SS_PROTO_UDP &&
-		    probe.c.rule)
+		/* TCP names a destination only with Fast Open, as in send_one */
+		if (begin(&probe, SS_OP_SEND, (uintptr_t)m->msg_name, m->msg_namelen) &&
+		    (probe.c.proto == SS_PROTO_UDP || (flags & MSG_FASTOPEN)) && probe.c.rule)
 			any = true;
 		unmatch(&probe);
 		j->fd = probe.fd; /* keep the duplicate for the next ones */

@@ -8,11 +8,13 @@
  *     bind=ADDR:PORT       connect=ADDR:PORT     listen
  *     sendto=ADDR:PORT     sendmsg=ADDR:PORT     sendmmsg=ADDR:PORT,ADDR:PORT...
  *     fastopen=ADDR:PORT   (sendto with MSG_FASTOPEN)
+ *     fastmmsg=ADDR:PORT   (sendmmsg of one message with MSG_FASTOPEN)
  *     nonblock             wait (poll for writability, then print SO_ERROR)
  *     poll                 (poll for writability, SO_ERROR left unread)
  *     disconnect           (connect to AF_UNSPEC)   fd (print the fd number)
  *     set=NAME:VALUE       get=NAME   (NAME: reuseaddr reuseport keepalive nodelay
- *                                      mark tos ttl rcvbuf v6only tclass priority)
+ *                                      mark tos ttl rcvbuf v6only tclass priority
+ *                                      portrange: VALUE and value LO-HI)
  *     name                 (getsockname)    peer (getpeername)
  *     accept               close            new=tcp4|tcp6|udp4|udp6 (switch to a new socket)
  *     repeat=N:STEP        (STEP N times, printing only failures and a count)
@@ -27,6 +29,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +100,7 @@ static const struct {
 	{ "tos", IPPROTO_IP, IP_TOS },              { "ttl", IPPROTO_IP, IP_TTL },
 	{ "v6only", IPPROTO_IPV6, IPV6_V6ONLY },    { "tclass", IPPROTO_IPV6, IPV6_TCLASS },
 	{ "freebind", IPPROTO_IP, IP_FREEBIND },
+	{ "portrange", IPPROTO_IP, 51 /* IP_LOCAL_PORT_RANGE: (hi << 16) | lo */ },
 };
 
 static int find_opt(const char *name)
@@ -181,6 +185,13 @@ static long step(const char *s, int quiet)
 		}
 		rc = sendmmsg(fd, v, n, 0);
 		result("sendmmsg", rc, quiet);
+	} else if (strncmp(s, "fastmmsg=", 9) == 0) {
+		struct iovec iov = { buf, 1 };
+		if (parse_ep(arg, &ss, &len) < 0)
+			exit(2);
+		struct mmsghdr v = { .msg_hdr = { .msg_name = &ss, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1 } };
+		rc = sendmmsg(fd, &v, 1, MSG_FASTOPEN);
+		result(s, rc, quiet);
 	} else if (strcmp(s, "listen") == 0) {
 		rc = listen(fd, 128);
 		result(s, rc, quiet);
@@ -211,14 +222,20 @@ static long step(const char *s, int quiet)
 			fprintf(stderr, "probe: unknown option %s\n", name);
 			exit(2);
 		}
-		int v = colon ? atoi(colon + 1) : 0;
+		bool range = opts[i].opt == 51 && opts[i].level == IPPROTO_IP;
+		unsigned lo = 0, hi = 0;
+		if (range && colon)
+			sscanf(colon + 1, "%u-%u", &lo, &hi);
+		int v = range ? (int)(hi << 16 | lo) : colon ? atoi(colon + 1) : 0;
 		socklen_t l = sizeof(v);
 		if (s[0] == 's')
 			rc = setsockopt(fd, opts[i].level, opts[i].opt, &v, sizeof(v));
 		else
 			rc = getsockopt(fd, opts[i].level, opts[i].opt, &v, &l);
 		result(s, rc, quiet);
-		if (s[0] == 'g' && rc == 0)
+		if (s[0] == 'g' && rc == 0 && range)
+			printf(" value=%u-%u", (unsigned)v & 0xffff, (unsigned)v >> 16);
+		else if (s[0] == 'g' && rc == 0)
 			printf(" value=%d", v);
 	} else if (strcmp(s, "name") == 0 || strcmp(s, "peer") == 0) {
 		len = sizeof(ss);
