@@ -23,6 +23,8 @@ struct job {
 	int tfd;            /* the target's fd number (logged) */
 	int fd;             /* our duplicate, -1 until opened */
 	bool began;         /* c describes the call */
+	int refuse;         /* begin could not take the socket of a call a
+			     * rule may decide: pass answers this errno */
 	struct ss_call c;
 	struct ss_addr to;  /* where the call goes: c.app, or rewritten */
 	bool rewritten;
