@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "actions.h"
@@ -178,18 +179,32 @@ static void continue_from_source(struct job *j)
  * retry of a taken 4-tuple, happens here as before, but the handshake is
  * not waited for. On EINPROGRESS the program's call continues: a blocking
  * connect on a socket whose attempt is under way waits for it and returns
- * what a blocking connect returns (0, ECONNREFUSED, ETIMEDOUT, with the
- * program's SO_SNDTIMEO), and the receiving role stays with this thread
- * (no hand-off before a call that may block). Not where the socket may be
- * replaced by a fresh one (a window the kernel does not check: that one
- * must be made with the program's flags), nor for a rewrite (the
- * program's call would pass its own address again; the kernel ignores it
- * then, but for AF_UNSPEC). true when the call was answered.
+ * what a blocking connect returns (0, ECONNREFUSED, ETIMEDOUT), and the
+ * receiving role stays with this thread (no hand-off before a call that
+ * may block). Not where the socket may be replaced by a fresh one (a
+ * window the kernel does not check: that one must be made with the
+ * program's flags), nor for a rewrite (the program's call would pass its
+ * own address again; the kernel ignores it then, but for AF_UNSPEC), nor
+ * on a socket with SO_SNDTIMEO: the continued call would find the attempt
+ * under way and, timed out, return EALREADY where a bare one returns
+ * EINPROGRESS; the worker's connect, on the same open file, gives the
+ * kernel's own answer. true when the call was answered.
+ *
+ * Only the O_NONBLOCK set here is cleared afterwards (the flags are read
+ * again), so an F_SETFL another thread of the program made during the
+ * connect stays. Left: one that set O_NONBLOCK itself meanwhile loses it,
+ * one made between an F_GETFL here and its F_SETFL (fcntl has no atomic
+ * set-one-bit) is lost, and a thread that reads the flags meanwhile sees
+ * O_NONBLOCK.
  */
 static bool connect_then_continue(struct job *j)
 {
 	struct ss_call *c = &j->c;
 	if (c->proto != SS_PROTO_TCP || c->dry || j->rewritten || c->rule->has_rewrite || !ss_act_same_socket(c))
+		return false;
+	struct timeval tmo = { 0, 0 };
+	socklen_t tmol = sizeof(tmo);
+	if (getsockopt(j->fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, &tmol) < 0 || tmo.tv_sec || tmo.tv_usec)
 		return false;
 	j->fl = fcntl(j->fd, F_GETFL);
 	j->has_fl = true;
@@ -200,7 +215,8 @@ static bool connect_then_continue(struct job *j)
 	const struct sockaddr *ta = dest(j, &ss, &tl);
 	int rc = ss_act_connect(c, &j->to, ta, tl);
 	int err = errno;
-	fcntl(j->fd, F_SETFL, j->fl);
+	int now = fcntl(j->fd, F_GETFL);
+	fcntl(j->fd, F_SETFL, (now < 0 ? j->fl : now) & ~O_NONBLOCK);
 	gave_address(j, rc == 0 || err == EINPROGRESS);
 	if (rc == 0 || err != EINPROGRESS) {
 		finish(j, rc, err); /* at once, as a blocking connect would have it */
