@@ -15,7 +15,7 @@
 struct pin {
 	uint64_t ino;
 	uint32_t locks;      /* FD_RA_MASK | FD_RP_MASK bits */
-	bool bound;          /* a UDP socket the supervisor gave its address */
+	bool bound;          /* a socket the supervisor gave its address */
 	bool opaque;         /* carries an option optread cannot read back */
 	bool has_app;
 	struct ss_addr app;  /* the address the program passed to bind */
