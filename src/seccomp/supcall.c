@@ -405,6 +405,14 @@ static bool retake_role(void)
 	return true;
 }
 
+bool workers_full(void)
+{
+	pthread_mutex_lock(&q_lock);
+	bool full = g_threaded && !gave_role && !n_parked && n_threads >= SUPCALL_MAX_WORKERS;
+	pthread_mutex_unlock(&q_lock);
+	return full;
+}
+
 /* Run fn(j); when the socket may block, the receiving role first goes to
  * another thread. */
 void carry_out(struct job *j, void (*fn)(struct job *))

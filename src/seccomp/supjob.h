@@ -63,6 +63,9 @@ bool denied(struct job *j);
 bool rewrite(struct job *j);
 const struct sockaddr *dest(struct job *j, struct sockaddr_storage *ss, socklen_t *len);
 void carry_out(struct job *j, void (*fn)(struct job *));
+/* Would carry_out run a call that may block in the receiving thread
+ * itself (SUPCALL_MAX_WORKERS busy), stalling every other call? */
+bool workers_full(void);
 
 /* the handlers, by call */
 void on_connect(struct job *j);
