@@ -32,7 +32,8 @@ static _Atomic bool any_pin;
  * Direct-mapped and lock-free: one atomic store per such connect, no slot
  * of `pins` taken (a slot per connection would push out the pins that
  * matter); a socket whose entry a later one took is logged app-bound, as
- * before (the skip itself is the same).
+ * before (the skip itself is the same). Asked only of a TCP socket found
+ * bound (pin_ours): a fresh socket costs no fstat for it.
  */
 #define OURS 4096
 static _Atomic uint64_t ours[OURS];
@@ -87,29 +88,32 @@ static struct pin *pin_slot(uint64_t ino, bool make)
 struct pin pin_get(int fd)
 {
 	struct pin out = { 0 };
-	bool pinned = atomic_load_explicit(&any_pin, memory_order_acquire);
-	if (!pinned && !atomic_load_explicit(&any_ours, memory_order_relaxed))
+	if (!atomic_load_explicit(&any_pin, memory_order_acquire))
 		return out;
 	uint64_t ino = inode_of(fd);
 	if (!ino)
 		return out;
-	if (pinned) {
-		pthread_mutex_lock(&pins_lock);
-		struct pin *p = pin_slot(ino, false);
-		if (p)
-			out = *p;
-		pthread_mutex_unlock(&pins_lock);
-	}
-	if (atomic_load_explicit(&ours[ours_slot(ino)], memory_order_relaxed) == ino)
-		out.bound = true;
+	pthread_mutex_lock(&pins_lock);
+	struct pin *p = pin_slot(ino, false);
+	if (p)
+		out = *p;
+	pthread_mutex_unlock(&pins_lock);
 	return out;
+}
+
+bool pin_ours(int fd)
+{
+	if (!atomic_load_explicit(&any_ours, memory_order_relaxed))
+		return false;
+	uint64_t ino = inode_of(fd);
+	return ino && atomic_load_explicit(&ours[ours_slot(ino)], memory_order_relaxed) == ino;
 }
 
 /*
  * Remember of fd what its entry ent says the supervisor did: the reuse
  * flags pinned, and whether a call carried out here gave it its address
  * (FD_BOUND in a learned entry without the program's bind): in `pins` for
- * UDP, in `ours` for TCP. app: the address the program passed to a
+ * UDP, in `ours` for TCP (pin_ours). app: the address the program passed to a
  * rewritten bind.
  */
 void pin_put(int fd, uint32_t ent, const struct ss_addr *app, bool opaque)
