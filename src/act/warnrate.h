@@ -16,6 +16,7 @@
 
 /* keys no rule line number takes (a rule's line is below 1 << 30) */
 #define SS_WARN_DROPPED 0xfffffff0u
+#define SS_WARN_NOFD 0xfffffff1u /* the supervisor out of descriptors */
 
 /* May the warning for key be written now? true at most once a second per
  * slot; *held_back is then the number of calls refused since the last

@@ -180,8 +180,11 @@ bool begin(struct job *j, enum ss_op op, uint64_t sa, uint64_t salen)
 	}
 	if (j->fd < 0)
 		j->fd = target_fd(j->pid, j->tfd);
-	if (j->fd < 0)
+	if (j->fd < 0) {
+		/* a listen's address is the socket's: any listen rule may decide it */
+		j->refuse = target_short(errno, op != SS_OP_LISTEN || (g_policy && g_policy->op_nrules[SS_OP_LISTEN]));
 		return false;
+	}
 	uint32_t kind = sup_kind(j->fd, &j->local, &j->locallen);
 	if (!(kind & (FD_TCP | FD_UDP)))
 		return false;
@@ -262,9 +265,14 @@ void log_call(struct job *j, int rc, int err, bool continued)
 	ss_log_decision(c->rule ? SS_LEVEL_INFO : SS_LEVEL_DEBUG, &d);
 }
 
-/* Let the call run in the kernel as the target made it. */
+/* Let the call run in the kernel as the target made it (but one begin
+ * refused: see refuse_short). */
 void pass(struct job *j)
 {
+	if (j->refuse) {
+		answer(j, -1, j->refuse, false);
+		return job_free(j);
+	}
 	log_call(j, 0, 0, true);
 	answer(j, 0, 0, true);
 	job_free(j);
@@ -395,6 +403,14 @@ static bool retake_role(void)
 	pthread_mutex_unlock(&q_lock);
 	gave_role = false;
 	return true;
+}
+
+bool workers_full(void)
+{
+	pthread_mutex_lock(&q_lock);
+	bool full = g_threaded && !gave_role && !n_parked && n_threads >= SUPCALL_MAX_WORKERS;
+	pthread_mutex_unlock(&q_lock);
+	return full;
 }
 
 /* Run fn(j); when the socket may block, the receiving role first goes to

@@ -13,7 +13,13 @@
  * A call that may block (a connect, or a Fast Open send, on a blocking
  * socket) is carried out in a worker thread, so the loop goes on answering
  * the target's other threads and processes; at most SUPCALL_MAX_WORKERS
- * at a time, beyond which they run in the loop.
+ * at a time, beyond which they run in the receiving thread, which answers
+ * nothing else meanwhile. Most blocking connects never get there
+ * (supconnect.c: the connect made non-blocking, then continued); a
+ * connect with SO_SNDTIMEO, which otherwise takes a worker, continues
+ * instead when every worker is busy (workers_full). Left to block the
+ * receiver: a connect from a window the kernel does not check, a
+ * rewritten connect repeated after a failed attempt, a Fast Open send.
  */
 #ifndef SOCKSHIM_SUPCALL_H
 #define SOCKSHIM_SUPCALL_H

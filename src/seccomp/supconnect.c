@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "actions.h"
@@ -178,18 +180,39 @@ static void continue_from_source(struct job *j)
  * retry of a taken 4-tuple, happens here as before, but the handshake is
  * not waited for. On EINPROGRESS the program's call continues: a blocking
  * connect on a socket whose attempt is under way waits for it and returns
- * what a blocking connect returns (0, ECONNREFUSED, ETIMEDOUT, with the
- * program's SO_SNDTIMEO), and the receiving role stays with this thread
- * (no hand-off before a call that may block). Not where the socket may be
+ * what a blocking connect returns (0, ECONNREFUSED, ETIMEDOUT), and the
+ * receiving role stays with this thread (no hand-off before a call that
+ * may block). For a rewrite too: the continued call passes the program's
+ * own address again, which the kernel ignores on a socket whose attempt
+ * is under way (but for AF_UNSPEC, which would only abort the program's
+ * own attempt), and no duplicate is left behind holding a connect the
+ * program may give up on (EINTR, then close). Not where the socket may be
  * replaced by a fresh one (a window the kernel does not check: that one
- * must be made with the program's flags), nor for a rewrite (the
- * program's call would pass its own address again; the kernel ignores it
- * then, but for AF_UNSPEC). true when the call was answered.
+ * must be made with the program's flags), nor
+ * on a socket with SO_SNDTIMEO: the continued call would find the attempt
+ * under way and, timed out, return EALREADY where a bare one returns
+ * EINPROGRESS; the worker's connect, on the same open file, gives the
+ * kernel's own answer. But when every worker is busy (workers_full), the
+ * receiving thread would wait in that connect, every other call of the
+ * program with it: then (any_timeout) the call continues here too, and a
+ * timeout says EALREADY. true when the call was answered.
+ *
+ * Only the O_NONBLOCK set here is cleared afterwards (the flags are read
+ * again), so an F_SETFL another thread of the program made during the
+ * connect stays. Left: one that set O_NONBLOCK itself meanwhile loses it,
+ * one made between an F_GETFL here and its F_SETFL (fcntl has no atomic
+ * set-one-bit) is lost, and a thread that reads the flags meanwhile sees
+ * O_NONBLOCK.
  */
-static bool connect_then_continue(struct job *j)
+static bool connect_then_continue(struct job *j, bool any_timeout)
 {
 	struct ss_call *c = &j->c;
-	if (c->proto != SS_PROTO_TCP || c->dry || j->rewritten || c->rule->has_rewrite || !ss_act_same_socket(c))
+	if (c->proto != SS_PROTO_TCP || c->dry || !ss_act_same_socket(c))
+		return false;
+	struct timeval tmo = { 0, 0 };
+	socklen_t tmol = sizeof(tmo);
+	if (!any_timeout &&
+	    (getsockopt(j->fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, &tmol) < 0 || tmo.tv_sec || tmo.tv_usec))
 		return false;
 	j->fl = fcntl(j->fd, F_GETFL);
 	j->has_fl = true;
@@ -200,7 +223,8 @@ static bool connect_then_continue(struct job *j)
 	const struct sockaddr *ta = dest(j, &ss, &tl);
 	int rc = ss_act_connect(c, &j->to, ta, tl);
 	int err = errno;
-	fcntl(j->fd, F_SETFL, j->fl);
+	int now = fcntl(j->fd, F_GETFL);
+	fcntl(j->fd, F_SETFL, (now < 0 ? j->fl : now) & ~O_NONBLOCK);
 	gave_address(j, rc == 0 || err == EINPROGRESS);
 	if (rc == 0 || err != EINPROGRESS) {
 		finish(j, rc, err); /* at once, as a blocking connect would have it */
@@ -211,6 +235,17 @@ static bool connect_then_continue(struct job *j)
 	answer(j, 0, 0, true);
 	job_free(j);
 	return true;
+}
+
+/* Is the TCP socket in TCP_CLOSE (a failed attempt, which a repeat makes
+ * again, to the address it passes)? Otherwise its attempt is under way or
+ * made, and the kernel ignores the address of a repeat: it continues
+ * (no worker holding a duplicate while the program's call waits). */
+static bool tcp_closed(int fd)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 || ti.tcpi_state == TCP_CLOSE;
 }
 
 void on_connect(struct job *j)
@@ -225,7 +260,7 @@ void on_connect(struct job *j)
 		 * only the redirect is kept, so it goes where the first went. */
 		const struct ss_rule *r = c->rule;
 		unmatch(j);
-		if (c->dry || !r->has_rewrite)
+		if (c->dry || !r->has_rewrite || !tcp_closed(j->fd))
 			return pass(j);
 		c->rule = r;
 		bool ok = ss_act_rewrite(c, &j->to);
@@ -244,7 +279,7 @@ void on_connect(struct job *j)
 		return drop(j);
 	if (may_continue(j))
 		return continue_from_source(j);
-	if (connect_then_continue(j))
+	if (connect_then_continue(j, false) || (workers_full() && connect_then_continue(j, true)))
 		return;
 	carry_out(j, do_connect);
 }

@@ -23,6 +23,8 @@ struct job {
 	int tfd;            /* the target's fd number (logged) */
 	int fd;             /* our duplicate, -1 until opened */
 	bool began;         /* c describes the call */
+	int refuse;         /* begin could not take the socket of a call a
+			     * rule may decide: pass answers this errno */
 	struct ss_call c;
 	struct ss_addr to;  /* where the call goes: c.app, or rewritten */
 	bool rewritten;
@@ -61,6 +63,9 @@ bool denied(struct job *j);
 bool rewrite(struct job *j);
 const struct sockaddr *dest(struct job *j, struct sockaddr_storage *ss, socklen_t *len);
 void carry_out(struct job *j, void (*fn)(struct job *));
+/* Would carry_out run a call that may block in the receiving thread
+ * itself (SUPCALL_MAX_WORKERS busy), stalling every other call? */
+bool workers_full(void);
 
 /* the handlers, by call */
 void on_connect(struct job *j);

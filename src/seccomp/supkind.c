@@ -70,7 +70,7 @@ void sup_learn(struct ss_call *c, const struct pin *pin, const struct sockaddr_s
 	if (pin->bound)
 		c->ent |= FD_BOUND;
 	else if (c->proto == SS_PROTO_TCP ? ss_tcp_has_address_at(c->fd, local, len, !c->dry) : has_address(local, len))
-		c->ent |= FD_BOUND | FD_APPBOUND;
+		c->ent |= FD_BOUND | (c->proto == SS_PROTO_TCP && pin_ours(c->fd) ? 0 : FD_APPBOUND);
 	if (c->proto != SS_PROTO_UDP)
 		return;
 	static const struct {

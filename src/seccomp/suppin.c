@@ -25,6 +25,25 @@ static pthread_mutex_t pins_lock = PTHREAD_MUTEX_INITIALIZER;
  * whose rules pin nothing, such as a TCP `source`, never fills the table). */
 static _Atomic bool any_pin;
 
+/*
+ * TCP sockets the supervisor gave their address (a rule's source bound, or
+ * its own connect), by inode, so that a connect repeated on one after a
+ * failed attempt says skip=bound, as the preload does, and not app-bound.
+ * Direct-mapped and lock-free: one atomic store per such connect, no slot
+ * of `pins` taken (a slot per connection would push out the pins that
+ * matter); a socket whose entry a later one took is logged app-bound, as
+ * before (the skip itself is the same). Asked only of a TCP socket found
+ * bound (pin_ours): a fresh socket costs no fstat for it.
+ */
+#define OURS 4096
+static _Atomic uint64_t ours[OURS];
+static _Atomic bool any_ours;
+
+static size_t ours_slot(uint64_t ino)
+{
+	return (size_t)((ino * 0xC2B2AE3D27D4EB4Full) >> 52) % OURS;
+}
+
 uint64_t inode_of(int fd)
 {
 	struct stat st;
@@ -82,23 +101,37 @@ struct pin pin_get(int fd)
 	return out;
 }
 
+bool pin_ours(int fd)
+{
+	if (!atomic_load_explicit(&any_ours, memory_order_relaxed))
+		return false;
+	uint64_t ino = inode_of(fd);
+	return ino && atomic_load_explicit(&ours[ours_slot(ino)], memory_order_relaxed) == ino;
+}
+
 /*
  * Remember of fd what its entry ent says the supervisor did: the reuse
  * flags pinned, and whether a call carried out here gave it its address
- * (FD_BOUND in a learned entry without the program's bind). The latter for
- * UDP only: a TCP socket connected here is past its first connect
- * (ss_tcp_connect_is_new), and a slot per connection would push out the pins that
- * matter. app: the address the program passed to a rewritten bind.
+ * (FD_BOUND in a learned entry without the program's bind): in `pins` for
+ * UDP, in `ours` for TCP (pin_ours). app: the address the program passed to a
+ * rewritten bind.
  */
 void pin_put(int fd, uint32_t ent, const struct ss_addr *app, bool opaque)
 {
 	uint32_t locks = ent & (FD_RA_MASK | FD_RP_MASK);
 	bool bound = (ent & (FD_UDP | FD_BOUND | FD_APPBOUND | FD_ADOPTED)) == (FD_UDP | FD_BOUND);
-	if (!locks && !bound && !app && !opaque)
+	bool tcp_ours = (ent & (FD_TCP | FD_BOUND | FD_APPBOUND | FD_ADOPTED)) == (FD_TCP | FD_BOUND);
+	if (!locks && !bound && !app && !opaque && !tcp_ours)
 		return;
 	uint64_t ino = inode_of(fd);
 	if (!ino)
 		return;
+	if (tcp_ours) {
+		atomic_store_explicit(&ours[ours_slot(ino)], ino, memory_order_relaxed);
+		atomic_store_explicit(&any_ours, true, memory_order_relaxed);
+		if (!locks && !app && !opaque)
+			return;
+	}
 	atomic_store_explicit(&any_pin, true, memory_order_release);
 	pthread_mutex_lock(&pins_lock);
 	struct pin *p = pin_slot(ino, true);

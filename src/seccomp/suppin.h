@@ -30,6 +30,10 @@ struct pin pin_get(int fd);
 /* Remember of fd what its fd-table entry ent says the supervisor did. */
 void pin_put(int fd, uint32_t ent, const struct ss_addr *app, bool opaque);
 
+/* Did the supervisor give this TCP socket its address (a rule's source,
+ * or its own connect)? false when unknown (forgotten after 4096 others). */
+bool pin_ours(int fd);
+
 /* May the socket carry an option optread cannot read back? */
 bool pin_opaque(uint64_t ino);
 

@@ -18,6 +18,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "names.h"
+#include "warnrate.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL /* 6.9: a pidfd for a thread, not only a leader */
@@ -72,20 +73,23 @@ static pid_t tgid_of(pid_t tid)
  * names. Only a pidfd of the calling thread itself is kept: before 6.9
  * (no PIDFD_THREAD) a non-leader's calls go through its leader's pidfd,
  * opened and closed per call, since a kept one could outlive the thread id
- * and serve another process's call. Up to PIDFDS_MAX are held, a quarter
- * of the descriptors the supervisor may open (its soft limit is raised to
- * the hard one first: the command, forked before, keeps its own): a Go
- * program whose goroutines wait in trapped calls runs hundreds of threads,
- * which 64 slots made open and close a pidfd for nearly every call. A
- * slot taken by another thread is closed and reused. Used by the loop
- * thread only (begin, the setsockopt and sendmmsg handlers): no lock.
+ * and serve another process's call. Up to PIDFDS_MAX are held, never more
+ * than a quarter of the descriptors the supervisor may open (its soft
+ * limit is raised to the hard one first: the command, forked before, keeps
+ * its own), at least one: a Go program whose goroutines wait in trapped
+ * calls runs hundreds of threads, which 64 slots made open and close a
+ * pidfd for nearly every call; under a low limit (`ulimit -n 12`) a cache
+ * of 64 took every descriptor the duplicates need. A slot taken by another
+ * thread is closed and reused. When the supervisor runs out of descriptors
+ * all the other slots are closed and the call tried once more. Used by the
+ * loop thread only (begin, the setsockopt and sendmmsg handlers): no lock.
  */
 #define PIDFDS_MAX 1024
 static struct {
 	pid_t tid;
 	int pfd; /* -1: empty */
 } pidfds[PIDFDS_MAX];
-static size_t n_pidfds = 64;
+static size_t n_pidfds = 1;
 
 void target_init(void)
 {
@@ -96,7 +100,8 @@ void target_init(void)
 			setrlimit(RLIMIT_NOFILE, &rl);
 			getrlimit(RLIMIT_NOFILE, &rl);
 		}
-		n_pidfds = rl.rlim_cur / 4 > PIDFDS_MAX ? PIDFDS_MAX : rl.rlim_cur / 4 < 64 ? 64 : (size_t)rl.rlim_cur / 4;
+		rlim_t q = rl.rlim_cur / 4;
+		n_pidfds = q > PIDFDS_MAX ? PIDFDS_MAX : q < 1 ? 1 : (size_t)q;
 	}
 	for (size_t i = 0; i < PIDFDS_MAX; i++) {
 		pidfds[i].tid = 0;
@@ -118,8 +123,33 @@ static int getfd_uncached(pid_t tid, int tfd)
 	return fd;
 }
 
+/* Out of descriptors: close every cached pidfd but slot keep's. */
+static bool shed_pidfds(size_t keep)
+{
+	bool any = false;
+	for (size_t i = 0; i < n_pidfds; i++) {
+		if (i != keep && pidfds[i].pfd >= 0) {
+			close(pidfds[i].pfd);
+			pidfds[i].pfd = -1;
+			pidfds[i].tid = 0;
+			any = true;
+		}
+	}
+	return any;
+}
+
+static int target_fd_once(pid_t tid, int tfd);
+
 /* Our duplicate of the target's fd tfd, or -1 with errno. */
 int target_fd(pid_t tid, int tfd)
+{
+	int fd = target_fd_once(tid, tfd);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && shed_pidfds((size_t)tid % n_pidfds))
+		fd = target_fd_once(tid, tfd);
+	return fd;
+}
+
+static int target_fd_once(pid_t tid, int tfd)
 {
 	size_t h = (size_t)tid % n_pidfds;
 	int fd = -1, err = 0;
@@ -151,6 +181,17 @@ int target_fd(pid_t tid, int tfd)
 		warn_refused(&warned_getfd, "pidfd_getfd", tid, err);
 	errno = err;
 	return fd;
+}
+
+int target_short(int err, bool may_decide)
+{
+	if (!may_decide || (err != EMFILE && err != ENFILE && err != ENOMEM))
+		return 0;
+	ss_warn_limited(SS_WARN_NOFD, "no-descriptor", NULL,
+			"the supervisor cannot duplicate the socket of a call a rule may decide (raise its "
+			"RLIMIT_NOFILE): the call fails with ENOBUFS",
+			"errno", ss_errno_name(err));
+	return ENOBUFS;
 }
 
 bool target_read(pid_t pid, uint64_t addr, void *dst, size_t n)

@@ -20,6 +20,18 @@ void target_init(void);
  * thread at a time. */
 int target_fd(pid_t tid, int tfd);
 
+/*
+ * target_fd failed with err on a call that a rule may decide (may_decide):
+ * the errno to fail it with, or 0 to let it go on. Out of descriptors or
+ * of memory, the call must not go on untouched, its rule unapplied: it
+ * fails with ENOBUFS ("insufficient resources", which connect, bind and
+ * the sends may return and a program retries or reports as a passing
+ * shortage; EMFILE would blame the program's own descriptors), and a
+ * warning says so, at most once a second (warnrate.h). Any other err (the
+ * thread gone, access refused: see the top) lets the call go on.
+ */
+int target_short(int err, bool may_decide);
+
 /* n bytes at addr in pid's memory into dst; false when unreadable. */
 bool target_read(pid_t pid, uint64_t addr, void *dst, size_t n);
 bool target_write(pid_t pid, uint64_t addr, const void *src, size_t n);

@@ -73,7 +73,7 @@ expect_eq "tcp6 to [::1]:80 rewritten to [::1]:9006" "$out" "connect=[::1]:80 rc
 peer rc=0 errno=0 remote=[::1]:9006"
 wait_peers t6 1
 expect_match "the IPv6 server saw ::1" "$(peers t6)" '^::1 [0-9]+$'
-expect_match "IPv6 rewrite logged" "$(cat "$T/v6.log")" 'tcp \[::1\]:80 rule=v6 actions=rewrite=\[::1\]:9006 '
+expect_match "IPv6 rewrite logged" "$(cat "$T/v6.log")" 'tcp \[::1\]:80 rule=v6 actions=rewrite=\[::1\]:9006[ ,]'
 out=$(shim "$pol6" curl -s --http0.9 --max-time 5 'http://[::1]:80/' 2>/dev/null)
 expect_eq "curl to http://[::1]:80/ under the IPv6 rewrite reaches the IPv6 server" "$out" "hello from mock"
 # the family matcher: the IPv4 socket to port 80 is untouched

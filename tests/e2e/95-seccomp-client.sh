@@ -156,7 +156,7 @@ peer rc=0 errno=0 remote=[::1]:9006"
 wait_peers tcp6 $((n0 + 1))
 expect_eq "v6 rewrite: the mock saw it from ::1" "$(peers tcp6 | tail -1 | cut -d' ' -f1)" "::1"
 expect_match "v6 rewrite: logged with the app's address and the target" "$(cat "$T/v6rw.log")" \
-	'connect fd=[0-9]+ tcp \[::1\]:81 rule=mock6 actions=rewrite=\[::1\]:9006 (.* )?rc=0'
+	'connect fd=[0-9]+ tcp \[::1\]:81 rule=mock6 actions=rewrite=\[::1\]:9006[ ,](.* )?rc=0'
 n0=$(npeers tcp)
 out=$(sup "$S6" "$T/sprobe" tcp6 connect=[::ffff:127.0.0.9]:80 peer 2>/dev/null)
 expect_eq "v4-mapped destination on a v6 socket: matched as IPv4, rewritten v4-mapped" "$out" \
