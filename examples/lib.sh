@@ -44,7 +44,10 @@ private_policy() {
 # (after in_private_netns with EXAMPLE_MOUNTS=1), the only source of names
 # (nsswitch.conf: hosts: files), so no lookup is ever sent anywhere
 private_hosts() {
-	printf 'hosts: files\n' >"$1.nsswitch"
-	mount --bind "$1" /etc/hosts || return 1
-	[ ! -e /etc/nsswitch.conf ] || mount --bind "$1.nsswitch" /etc/nsswitch.conf
+	# a copy of /etc with both, mounted over it (a minimal system may have
+	# neither file)
+	local etc="$1.etc"
+	rm -rf "$etc" && mkdir "$etc" || return 1
+	cp -a /etc/. "$etc/" 2>/dev/null
+	cp "$1" "$etc/hosts" && printf 'hosts: files\n' >"$etc/nsswitch.conf" && mount --bind "$etc" /etc
 }

@@ -76,6 +76,8 @@ names_npeers() { grep -c '^peer ' "$T/$1.out"; }
 # each script one): glibc's own answers for names held there are the
 # reference the shim's rewritten answers are compared with
 names_private_hosts() {
-	printf 'hosts: files\n' >"$T/nsswitch.conf"
-	mount --bind "$1" /etc/hosts && mount --bind "$T/nsswitch.conf" /etc/nsswitch.conf
+	# a copy of /etc, mounted over it: a minimal system may lack either file
+	rm -rf "$T/etc" && mkdir "$T/etc" || return 1
+	cp -a /etc/. "$T/etc/" 2>/dev/null
+	cp "$1" "$T/etc/hosts" && printf 'hosts: files\n' >"$T/etc/nsswitch.conf" && mount --bind "$T/etc" /etc
 }
