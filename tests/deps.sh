@@ -5,7 +5,7 @@
 # command and fail. The list: every command the tests and examples call,
 # and the real programs of tests/e2e/96-real-*.sh.
 set -eu
-PKGS="gcc make libc6-dev pkg-config libinih-dev libcmocka-dev python3 socat curl iproute2 util-linux procps strace man-db groff-base libjemalloc2 golang-go bc nginx-light redis-server haproxy nodejs logrotate jq python3-requests"
+PKGS="gcc make libc6-dev pkg-config libinih-dev libcmocka-dev python3 socat curl iproute2 util-linux procps strace man-db groff-base libjemalloc2 golang-go bc nginx-light redis-server haproxy nodejs logrotate jq python3-requests netbase"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

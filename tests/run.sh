@@ -60,10 +60,10 @@ san_rt=$(ldd "$build/libsockshim.so" 2>/dev/null | awk '$1 ~ /^lib(asan|tsan|ubs
 # Its System V IPC namespace too: the same for host-scope cursor segments.
 netns() {
 	# A minimal system (debootstrap's minbase) has no /etc/hosts: there,
-	# localhost is given its loopback addresses in a copy of /etc mounted
+	# localhost is 127.0.0.1 (as on a Debian install) in a copy of /etc mounted
 	# over it in the namespace (files first in nsswitch.conf), nothing
 	# outside changes
-	local local_etc='{ grep -qs "^[^#]*[[:space:]]localhost" /etc/hosts || { d=/dev/shm/.etc && mkdir "$d" && cp -a /etc/. "$d"/ 2>/dev/null; printf "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n" >"$d/hosts" && { [ -e "$d/nsswitch.conf" ] || printf "hosts: files dns\n" >"$d/nsswitch.conf"; } && mount --bind "$d" /etc; }; }'
+	local local_etc='{ grep -qs "^[^#]*[[:space:]]localhost" /etc/hosts || { d=/dev/shm/.etc && mkdir "$d" && cp -a /etc/. "$d"/ 2>/dev/null; printf "127.0.0.1 localhost\n" >"$d/hosts" && { [ -e "$d/nsswitch.conf" ] || printf "hosts: files dns\n" >"$d/nsswitch.conf"; } && mount --bind "$d" /etc; }; }'
 	if [ "$(id -u)" = 0 ]; then
 		unshare -n -p -i -f -m --mount-proc -- sh -c "ip link set lo up && mount -t tmpfs -o mode=1777 tmpfs /dev/shm && $local_etc"' && exec "$@"' sh "$@"
 	else
