@@ -59,11 +59,11 @@ san_rt=$(ldd "$build/libsockshim.so" 2>/dev/null | awk '$1 ~ /^lib(asan|tsan|ubs
 # policy file's inode, which a new file may reuse) cannot leak into it.
 # Its System V IPC namespace too: the same for host-scope cursor segments.
 netns() {
-	# A minimal system (debootstrap's minbase) has no /etc/hosts: there,
-	# localhost is 127.0.0.1 (as on a Debian install) in a copy of /etc mounted
-	# over it in the namespace (files first in nsswitch.conf), nothing
-	# outside changes
-	local local_etc='{ grep -qs "^[^#]*[[:space:]]localhost" /etc/hosts || { d=/dev/shm/.etc && mkdir "$d" && cp -a /etc/. "$d"/ 2>/dev/null; printf "127.0.0.1 localhost\n" >"$d/hosts" && { [ -e "$d/nsswitch.conf" ] || printf "hosts: files dns\n" >"$d/nsswitch.conf"; } && mount --bind "$d" /etc; }; }'
+	# A minimal system (debootstrap's minbase) may have no /etc/hosts or no
+	# nsswitch.conf (then glibc asks DNS first): there, a copy of /etc is
+	# mounted over it in the namespace with localhost as 127.0.0.1 and
+	# "hosts: files dns", and nothing outside changes
+	local local_etc='{ { [ -e /etc/nsswitch.conf ] && grep -qs "^[^#]*[[:space:]]localhost" /etc/hosts; } || { d=/dev/shm/.etc && mkdir "$d" && cp -a /etc/. "$d"/ 2>/dev/null; { grep -qs "^[^#]*[[:space:]]localhost" "$d/hosts" || printf "127.0.0.1 localhost\n" >>"$d/hosts"; } && { [ -e "$d/nsswitch.conf" ] || printf "hosts: files dns\n" >"$d/nsswitch.conf"; } && mount --bind "$d" /etc; }; }'
 	if [ "$(id -u)" = 0 ]; then
 		unshare -n -p -i -f -m --mount-proc -- sh -c "ip link set lo up && mount -t tmpfs -o mode=1777 tmpfs /dev/shm && $local_etc"' && exec "$@"' sh "$@"
 	else
