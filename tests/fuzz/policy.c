@@ -196,7 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned op = 0; op < SS_OP_COUNT; op++) {
 		CHECK(strcmp(ss_op_name((enum ss_op)op), "?") != 0);
 		struct ss_opdesc d = { (enum ss_op)op, (seed & 2) ? SS_PROTO_UDP : SS_PROTO_TCP,
-				       (seed & 4) ? SS_FAM_V6 : SS_FAM_V4, &a, (seed & 8) ? "fuzz" : NULL, false };
+				       (seed & 4) ? SS_FAM_V6 : SS_FAM_V4, &a, (seed & 8) ? "fuzz" : NULL, false, NULL };
 		const struct ss_rule *got = ss_decide(p, &d), *want = NULL;
 		for (unsigned i = 0; i < p->nrules && !want && clean; i++)
 			if (ss_rule_matches(&p->rules[i], &d))
