@@ -473,6 +473,33 @@ static const char *proto_name(unsigned p)
 }
 
 /* The name a lookup returned a connect's or send's address for. */
+/* A decision's action strings: the members of a JSON array (its brackets
+ * are the caller's), or " actions=A,B" in the text form (nothing for none). */
+void ss_logline_actions_json(struct fmt *f, const struct ss_actions *a)
+{
+	for (unsigned i = 0, off = 0; a && i < a->n; i++) {
+		if (i)
+			fmt_char(f, ',');
+		fmt_char(f, '"');
+		fmt_json_str(f, a->buf + off);
+		fmt_char(f, '"');
+		off += (unsigned)strlen(a->buf + off) + 1;
+	}
+}
+
+void ss_logline_actions_text(struct fmt *f, const struct ss_actions *a)
+{
+	if (!a || !a->n)
+		return;
+	LIT(f, " actions=");
+	for (unsigned i = 0, off = 0; i < a->n; i++) {
+		if (i)
+			fmt_char(f, ',');
+		fmt_str(f, a->buf + off);
+		off += (unsigned)strlen(a->buf + off) + 1;
+	}
+}
+
 /* A name a program looked up, in the text form: its bytes are the
  * program's, so anything but printable ASCII (white space, control bytes,
  * bytes of UTF-8 such as U+202E, which turns the rest of a terminal line
@@ -528,14 +555,7 @@ static void decision_json(struct fmt *f, const struct ss_decision *d)
 		JSON_MEMBER(f, "host", host);
 	JSON_MEMBER(f, "rule", d->rule);
 	LIT(f, ",\"actions\":[");
-	for (unsigned i = 0, off = 0; a && i < a->n; i++) {
-		if (i)
-			fmt_char(f, ',');
-		fmt_char(f, '"');
-		fmt_json_str(f, a->buf + off);
-		fmt_char(f, '"');
-		off += (unsigned)strlen(a->buf + off) + 1;
-	}
+	ss_logline_actions_json(f, a);
 	if (d->dry_run)
 		LIT(f, "],\"dry_run\":true,\"rc\":");
 	else
@@ -568,15 +588,7 @@ static void decision_text(struct fmt *f, const struct ss_decision *d)
 	}
 	LIT(f, " rule=");
 	fmt_str(f, d->rule ? d->rule : "-");
-	if (a && a->n) {
-		LIT(f, " actions=");
-		for (unsigned i = 0, off = 0; i < a->n; i++) {
-			if (i)
-				fmt_char(f, ',');
-			fmt_str(f, a->buf + off);
-			off += (unsigned)strlen(a->buf + off) + 1;
-		}
-	}
+	ss_logline_actions_text(f, a);
 	if (d->dry_run)
 		LIT(f, " dry-run");
 	LIT(f, " rc=");

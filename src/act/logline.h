@@ -23,6 +23,9 @@ bool ss_logline_json(void);
 /* ,"KEY":"VAL" with VAL escaped, or ,"KEY":null; prefix is ,"KEY": as it is */
 void ss_logline_member(struct fmt *f, const char *prefix, size_t n, const char *val);
 #define JSON_MEMBER(f, key, val) ss_logline_member((f), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (val))
+/* A decision's action strings, as JSON array members or " actions=A,B". */
+void ss_logline_actions_json(struct fmt *f, const struct ss_actions *a);
+void ss_logline_actions_text(struct fmt *f, const struct ss_actions *a);
 /* A name a program looked up, in the text form (see log.c). */
 void ss_logline_text_name(struct fmt *f, const char *s);
 

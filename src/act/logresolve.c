@@ -28,14 +28,7 @@ static void resolve_json(struct fmt *f, const struct ss_resolve_line *r)
 	JSON_MEMBER(f, "call", r->call);
 	JSON_MEMBER(f, "rule", r->rule);
 	LIT(f, ",\"actions\":[");
-	for (unsigned i = 0, off = 0; a && i < a->n; i++) {
-		if (i)
-			fmt_char(f, ',');
-		fmt_char(f, '"');
-		fmt_json_str(f, a->buf + off);
-		fmt_char(f, '"');
-		off += (unsigned)strlen(a->buf + off) + 1;
-	}
+	ss_logline_actions_json(f, a);
 	LIT(f, "],\"dry_run\":");
 	if (r->dry_run)
 		LIT(f, "true");
@@ -67,15 +60,7 @@ static void resolve_text(struct fmt *f, const struct ss_resolve_line *r)
 	fmt_str(f, r->call);
 	LIT(f, " rule=");
 	fmt_str(f, r->rule ? r->rule : "-");
-	if (a && a->n) {
-		LIT(f, " actions=");
-		for (unsigned i = 0, off = 0; i < a->n; i++) {
-			if (i)
-				fmt_char(f, ',');
-			fmt_str(f, a->buf + off);
-			off += (unsigned)strlen(a->buf + off) + 1;
-		}
-	}
+	ss_logline_actions_text(f, a);
 	if (r->dry_run)
 		LIT(f, " dry-run");
 	LIT(f, " rc=");
