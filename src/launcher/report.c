@@ -597,16 +597,8 @@ static void json_out(FILE *o)
 			const char *part[4] = { "", "", "", "" };
 			if (split(a, part, 4) < 4)
 				continue;
-			fputs(f2 ? "{\"op\":" : ",{\"op\":", o);
+			rt_json_dest(o, part, a->note, a->n[C_COUNT], f2);
 			f2 = false;
-			rt_json_cstr(o, part[1]);
-			fputs(",\"addr\":", o);
-			rt_json_cstr(o, part[2]);
-			fputs(",\"result\":", o);
-			rt_json_cstr(o, part[3]);
-			fputs(",\"rule\":", o);
-			rt_json_cstr(o, a->note);
-			fprintf(o, ",\"count\":%llu}", (unsigned long long)a->n[C_COUNT]);
 		}
 		fputs("]}", o);
 	}

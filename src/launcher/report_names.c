@@ -138,16 +138,8 @@ void rn_json(FILE *o)
 		for (struct rt_ent *d = n[i]->head; d; d = d->chain) {
 			const char *part[4];
 			parts(d, part);
-			fputs(first ? "{\"op\":" : ",{\"op\":", o);
+			rt_json_dest(o, part, d->note, d->n[D_COUNT], first);
 			first = false;
-			rt_json_cstr(o, part[1]);
-			fputs(",\"addr\":", o);
-			rt_json_cstr(o, part[2]);
-			fputs(",\"result\":", o);
-			rt_json_cstr(o, part[3]);
-			fputs(",\"rule\":", o);
-			rt_json_cstr(o, d->note);
-			fprintf(o, ",\"count\":%llu}", (unsigned long long)d->n[D_COUNT]);
 		}
 		fputs("]}", o);
 	}

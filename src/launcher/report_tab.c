@@ -184,3 +184,16 @@ void rt_json_cstr(FILE *o, const char *s)
 	else
 		fputs("null", o);
 }
+
+void rt_json_dest(FILE *o, const char *const part[4], const char *rule, uint64_t count, bool first)
+{
+	fputs(first ? "{\"op\":" : ",{\"op\":", o);
+	rt_json_cstr(o, part[1]);
+	fputs(",\"addr\":", o);
+	rt_json_cstr(o, part[2]);
+	fputs(",\"result\":", o);
+	rt_json_cstr(o, part[3]);
+	fputs(",\"rule\":", o);
+	rt_json_cstr(o, rule);
+	fprintf(o, ",\"count\":%llu}", (unsigned long long)count);
+}

@@ -6,6 +6,7 @@
 #ifndef SOCKSHIM_REPORT_TAB_H
 #define SOCKSHIM_REPORT_TAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -50,5 +51,8 @@ void rt_free(struct rt_tab *t);
 void rt_json_str(FILE *o, const char *s, size_t n);
 /* The same for a C string, or null. */
 void rt_json_cstr(FILE *o, const char *s);
+/* One destination of a JSON array: {"op","addr","result","rule","count"};
+ * part[1..3] are op, addr and result; a comma first unless first. */
+void rt_json_dest(FILE *o, const char *const part[4], const char *rule, uint64_t count, bool first);
 
 #endif
